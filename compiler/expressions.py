@@ -1,0 +1,114 @@
+"""Conductor ``${...}`` expressions: finding them in input values and checking their paths.
+
+The only module that reads expression syntax. Rules follow Conductor's
+ParametersUtils: a placeholder is ``${path}`` inside any string, nested
+placeholders resolve first, ``$${`` escapes a literal ``${``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ["SPECIAL_NAMES", "Expression", "expressions_in", "first_component", "path_error"]
+
+# First path components that are not task references.
+SPECIAL_NAMES = frozenset({"workflow", "CPEWF_TASK_ID", "NETFLIX_ENV", "NETFLIX_STACK"})
+
+Expression = str  # the text inside ${...}
+
+
+def _scan(text: str) -> Iterator[str]:
+    i = 0
+    n = len(text)
+    while True:
+        start = text.find("${", i)
+        if start < 0:
+            return
+        if start > 0 and text[start - 1] == "$":  # $${ ... } is an escaped literal
+            i = start + 2
+            continue
+        depth = 0
+        j = start
+        while j < n:
+            if text.startswith("${", j):
+                depth += 1
+                j += 2
+                continue
+            if text[j] == "}":
+                depth -= 1
+                if depth == 0:
+                    break
+            j += 1
+        if j >= n:  # unterminated: Conductor leaves it as text
+            return
+        inner = text[start + 2 : j]
+        if "${" in inner:
+            yield from _scan(inner)
+        yield inner
+        i = j + 1
+
+
+def expressions_in(value: Any) -> Iterator[tuple[str, str]]:
+    """Yield ``(expression, key path)`` for every ``${...}`` in a JSON value (nested too)."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if "${" in item:
+                for expr in _scan(item):
+                    yield expr, where
+        elif isinstance(item, dict):
+            for key, sub in reversed(list(item.items())):
+                stack.append((sub, f"{where}.{key}" if _plain(key) else f"{where}['{key}']"))
+        elif isinstance(item, list):
+            for index in range(len(item) - 1, -1, -1):
+                stack.append((item[index], f"{where}[{index}]"))
+
+
+def _plain(key: object) -> bool:
+    return isinstance(key, str) and key.isidentifier()
+
+
+def first_component(expression: str) -> str:
+    """The first path component: ``workflow`` for ``workflow.input.x``, ``t1`` for ``t1['output']``."""
+    expr = expression.strip()
+    if expr.startswith("$."):
+        expr = expr[2:]
+    for index, char in enumerate(expr):
+        if char in ".[":
+            return expr[:index]
+    return expr
+
+
+def path_error(expression: str) -> str | None:
+    """Why ``expression`` is not a usable JsonPath, or None when it is."""
+    if "${" in expression:  # nested placeholders are resolved first; check the outer shape only
+        return None
+    expr = expression.strip()
+    if not expr:
+        return None  # ${} is allowed and gives ""
+    depth = 0
+    quote: str | None = None
+    for char in expr:
+        if quote:
+            if char == quote:
+                quote = None
+            continue
+        if char in "'\"":
+            quote = char
+        elif char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+            if depth < 0:
+                return "has a ']' without a matching '['"
+    if quote:
+        return "has an unterminated quote"
+    if depth:
+        return "has a '[' without a matching ']'"
+    if expr.endswith("."):
+        return "ends with '.'"
+    if first_component(expr) == "":
+        return "starts with no name"
+    return None

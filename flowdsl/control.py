@@ -1,0 +1,338 @@
+"""Control flow: fork, dynamic_fork, switch, do_while, sub_workflow.
+
+Each combinator takes zero-argument callables for its branches and traces
+each into its own step list; Python control flow on task outputs is refused
+(see :mod:`flowdsl.ref`), these are the run-time equivalents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from dataclasses import dataclass, field
+
+from flowdsl import _trace
+from flowdsl.errors import Problem, SourceLocation, caller_location
+from flowdsl.handle import Handle
+from flowdsl.nodes import NO_OPTIONS, CallOptions, DoWhile, DynamicFork, Fork, Step, SubWorkflow, Switch
+from flowdsl.ref import Ref
+from flowdsl.spec import duration_seconds
+from flowdsl.task import TaskFunction
+from flowdsl.workflow import WorkflowFunction, WorkflowRef
+
+__all__ = ["JsExpr", "LoopHandle", "do_while", "dynamic_fork", "fork", "js", "sub_workflow", "switch"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class JsExpr:
+    """A JavaScript expression evaluated by Conductor with ``$`` bound to ``bindings``."""
+
+    expression: str
+    bindings: Mapping[str, Any] = field(default_factory=dict)
+
+
+def js(expression: str, **bindings: Any) -> JsExpr:
+    """A JavaScript expression for ``switch`` and ``do_while``; ``$.name`` reads a binding.
+
+    Example: ``switch(js("$.score > 700 ? 'low' : 'high'", score=risk.output["score"]), {...})``.
+    """
+    return JsExpr(expression, bindings)
+
+
+def last_ref(step: Step) -> str:
+    """The reference that finishes last within ``step`` (a fork's JOIN, else the step itself)."""
+    if isinstance(step, Fork | DynamicFork):
+        return step.join_ref
+    return step.ref
+
+
+def _options(**given: Any) -> CallOptions:
+    if given.get("start_delay") is not None:
+        given["start_delay"] = duration_seconds(given["start_delay"], "start_delay")
+    if all(v is None for v in given.values()):
+        return NO_OPTIONS
+    return CallOptions(**given)
+
+
+def _branch(tracer: _trace.Tracer, fn: object, what: str, where: SourceLocation
+            ) -> tuple[tuple[Step, ...], Any]:
+    if not callable(fn):
+        tracer.report(Problem(f"{what} is {type(fn).__name__}, not a function", code="bad-branch",
+                              location=where, hint="Pass a zero-argument function, e.g. lambda: my_task(x)."))
+        return (), None
+    steps, result = tracer.trace_branch(fn)
+    return tuple(steps), result
+
+
+def fork(*branches: Callable[[], T], ref: str | None = None, join_ref: str | None = None) -> tuple[T, ...]:
+    """Run branches in parallel: FORK_JOIN, then a JOIN on each branch's last task.
+
+    Returns each branch's return value; a branch returning None gives a handle
+    on its last task.
+    """
+    tracer = _trace.current("fork()")
+    where = caller_location()
+    fork_ref = tracer.new_ref("fork", ref, where)
+    traced: list[tuple[Step, ...]] = []
+    results: list[Any] = []
+    for i, branch in enumerate(branches):
+        steps, result = _branch(tracer, branch, f"branch {i + 1} of fork '{fork_ref}'", where)
+        if not steps:
+            tracer.report(Problem(f"branch {i + 1} of fork '{fork_ref}' has no tasks", code="empty-branch",
+                                  location=where, hint="Every fork branch must call at least one task."))
+        elif isinstance(steps[-1], Switch):
+            tracer.report(Problem(
+                f"branch {i + 1} of fork '{fork_ref}' ends with switch '{steps[-1].ref}'; the JOIN "
+                f"waits for the SWITCH task, which completes before its case's tasks do",
+                code="join-on-switch", location=where, severity="warning",
+                hint="End the branch with a task after the switch, e.g. noop().",
+            ))
+        if result is None and steps:
+            result = Handle(last_ref(steps[-1]), "TASK")
+        traced.append(steps)
+        results.append(result)
+    if not branches:
+        tracer.report(Problem("fork() needs at least one branch", code="empty-fork", location=where))
+    join = tracer.new_ref(f"{fork_ref}_join", join_ref, where)
+    join_on = tuple(last_ref(s[-1]) for s in traced if s)
+    tracer.add(Fork(fork_ref, where, NO_OPTIONS, tuple(traced), join, join_on))
+    return tuple(results)
+
+
+def dynamic_fork(
+    task_fn: TaskFunction[..., Any] | WorkflowFunction[..., Any] | WorkflowRef,
+    inputs: Any,
+    *,
+    ref: str | None = None,
+    join_ref: str | None = None,
+    optional: bool | None = None,
+) -> Handle[dict[str, Any]]:
+    """Run ``task_fn`` once per element of ``inputs`` (a run-time list of input dicts).
+
+    Emits FORK_JOIN_DYNAMIC (forkTaskInputs style) and its JOIN; returns a
+    handle on the JOIN, whose output maps each forked task's ref to its output.
+    ``task_fn`` may also be a workflow (each element then starts a sub-workflow).
+    """
+    tracer = _trace.current("dynamic_fork()")
+    where = caller_location()
+    params: dict[str, Any] = {}
+    spec = None
+    if isinstance(task_fn, TaskFunction):
+        spec = task_fn.spec
+        tracer.task_functions.setdefault(task_fn.name, task_fn)
+        params["forkTaskName"] = task_fn.name
+        base = f"{task_fn.name}_fork"
+    elif isinstance(task_fn, WorkflowFunction | WorkflowRef):
+        params["forkTaskWorkflow"] = task_fn.name
+        if task_fn.version is not None:
+            params["forkTaskWorkflowVersion"] = str(task_fn.version)
+        base = f"{task_fn.name}_fork"
+    else:
+        tracer.report(Problem(f"dynamic_fork() takes a @task or workflow, not {type(task_fn).__name__}",
+                              code="bad-call", location=where))
+        base = "dynamic_fork"
+    if isinstance(inputs, list | tuple) or isinstance(inputs, Ref):
+        params["forkTaskInputs"] = list(inputs) if isinstance(inputs, tuple) else inputs
+    else:
+        tracer.report(Problem(
+            f"dynamic_fork() inputs must be a list of input dicts or a reference to one, not "
+            f"{type(inputs).__name__}", code="bad-call", location=where,
+            hint="Pass e.g. formats.output['inputs'] where that task returns a list of dicts."))
+    fork_ref = tracer.new_ref(base, ref, where)
+    join = tracer.new_ref(f"{fork_ref}_join", join_ref, where)
+    tracer.add(DynamicFork(fork_ref, where, _options(optional=optional), params, join, spec,
+                           task_fn if spec is None else None))
+    return Handle(join, "JOIN")
+
+
+def _case_key(key: object) -> str:
+    # Conductor matches the evaluation result as a string ("" + result in Java).
+    if key is True:
+        return "true"
+    if key is False:
+        return "false"
+    if key is None:
+        return "null"
+    return str(key)
+
+
+def switch(
+    value: Any,
+    cases: Mapping[Any, Callable[[], Any]],
+    default: Callable[[], Any] | None = None,
+    *,
+    ref: str | None = None,
+) -> Handle[dict[str, Any]]:
+    """SWITCH on ``value``: run the branch whose key equals it, else ``default``.
+
+    ``value`` is a reference or literal (value-param evaluator) or ``js(...)``
+    (javascript evaluator). Keys are matched as strings, as Conductor does:
+    ``True`` matches ``"true"``, ``2`` matches ``"2"``.
+    """
+    tracer = _trace.current("switch()")
+    where = caller_location()
+    switch_ref = tracer.new_ref("switch", ref, where)
+    if isinstance(value, JsExpr):
+        evaluator, expression, inputs = "javascript", value.expression, dict(value.bindings)
+    else:
+        evaluator, expression, inputs = "value-param", "switchCaseValue", {"switchCaseValue": value}
+    traced: list[tuple[str, tuple[Step, ...]]] = []
+    seen: set[str] = set()
+    if not isinstance(cases, Mapping):
+        tracer.report(Problem("switch() cases must be a dict of case value -> branch function",
+                              code="bad-call", location=where))
+        cases = {}
+    for key, branch in cases.items():
+        name = _case_key(key)
+        if name in seen:
+            tracer.report(Problem(f"switch '{switch_ref}' has case '{name}' twice", code="duplicate-case",
+                                  location=where))
+        seen.add(name)
+        steps, _ = _branch(tracer, branch, f"case '{name}' of switch '{switch_ref}'", where)
+        traced.append((name, steps))
+    default_steps: tuple[Step, ...] = ()
+    if default is not None:
+        default_steps, _ = _branch(tracer, default, f"default of switch '{switch_ref}'", where)
+    tracer.add(Switch(switch_ref, where, NO_OPTIONS, evaluator, expression, inputs, tuple(traced),
+                      default_steps))
+    return Handle(switch_ref, "SWITCH")
+
+
+class LoopHandle(Handle[dict[str, Any]]):
+    """The DO_WHILE being traced, passed to a one-argument loop body."""
+
+    __slots__ = ()
+
+    @property
+    def iteration(self) -> Any:
+        """``${loop.output.iteration}``: the current iteration, from 1."""
+        return Ref(f"{self.ref}.output.iteration", self.ref)
+
+    @property
+    def item(self) -> Any:
+        """``${loop.output.loopItem}``: the current element in ``items`` mode."""
+        return Ref(f"{self.ref}.output.loopItem", self.ref)
+
+    @property
+    def index(self) -> Any:
+        """``${loop.output.loopIndex}``: the current 0-based index in ``items`` mode."""
+        return Ref(f"{self.ref}.output.loopIndex", self.ref)
+
+
+def do_while(
+    body: Callable[..., Any],
+    condition: str | JsExpr | None = None,
+    *,
+    items: Any = None,
+    max_iterations: int | None = None,
+    keep_last_n: int | None = None,
+    ref: str | None = None,
+) -> LoopHandle:
+    """DO_WHILE: run ``body`` then repeat while ``condition`` (JavaScript) is true.
+
+    In the condition, ``$.<loop ref>['iteration']`` is the iteration just
+    finished and ``$.<task ref>`` a body task's output; ``js(cond, x=ref)``
+    binds more values. ``items`` iterates over a list (the body sees
+    ``loop.item`` when it takes one argument); ``max_iterations`` adds an
+    iteration cap. The body always runs at least once, except over an empty
+    ``items`` list.
+    """
+    tracer = _trace.current("do_while()")
+    where = caller_location()
+    loop_ref = tracer.new_ref("loop", ref, where)
+    handle = LoopHandle(loop_ref, "DO_WHILE")
+    inputs: dict[str, Any] = {}
+    if isinstance(condition, JsExpr):
+        inputs.update(condition.bindings)
+        cond: str | None = condition.expression
+    else:
+        cond = condition
+    if max_iterations is not None:
+        cap = f"$.{loop_ref}['iteration'] < {int(max_iterations)}"
+        cond = cap if cond is None else f"({cond}) && {cap}"
+    if cond is None:
+        if items is None:
+            tracer.report(Problem(
+                f"do_while '{loop_ref}' has no condition, items or max_iterations, so it would never stop",
+                code="bad-loop", location=where,
+                hint=f"Pass condition=\"$.{loop_ref}['iteration'] < 5\", items=..., or max_iterations=."))
+        cond = "true"
+    if keep_last_n is not None:
+        inputs["keepLastN"] = keep_last_n
+    wants_handle = callable(body) and _arity(body) >= 1
+    fn: object = (lambda: body(handle)) if wants_handle else body
+    steps, _ = _branch(tracer, fn, f"body of do_while '{loop_ref}'", where)
+    if not steps:
+        tracer.report(Problem(f"do_while '{loop_ref}' has an empty body", code="empty-loop",
+                              location=where, hint="The body must call at least one task."))
+    tracer.add(DoWhile(loop_ref, where, NO_OPTIONS, cond, inputs, steps, items))
+    return handle
+
+
+def _arity(fn: Callable[..., Any]) -> int:
+    import inspect
+
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return 0
+    return sum(1 for p in sig.parameters.values()
+               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty)
+
+
+def sub_workflow(
+    target: WorkflowFunction[..., Any] | WorkflowRef,
+    *,
+    ref: str | None = None,
+    version: int | None = None,
+    inline: bool = False,
+    optional: bool | None = None,
+    retry_count: int | None = None,
+    start_delay: int | Any = None,
+    task_to_domain: Mapping[str, str] | None = None,
+    _inputs: Mapping[str, Any] | None = None,
+    **inputs: Any,
+) -> Handle[dict[str, Any]]:
+    """SUB_WORKFLOW running ``target`` with ``inputs``; returns a handle on the task.
+
+    ``target`` is a ``@workflow`` function (compiled with the parent) or
+    :func:`external_workflow` for one defined elsewhere. ``inline=True`` embeds
+    the child definition. Inputs named like an option go through ``_inputs``.
+    """
+    tracer = _trace.current("sub_workflow()")
+    where = caller_location()
+    all_inputs = {**(_inputs or {}), **inputs}
+    if isinstance(target, WorkflowFunction):
+        name, ver = target.name, version if version is not None else target.version
+        import difflib
+
+        unknown = [k for k in all_inputs if k not in target.params]
+        for key in unknown:
+            close = difflib.get_close_matches(key, list(target.params), n=1)
+            tracer.report(Problem(
+                f"workflow '{name}' has no input '{key}'", code="bad-call", location=where,
+                hint=f"Did you mean '{close[0]}'?" if close else f"Inputs: {', '.join(target.params)}."))
+        missing = [p for p in target.params if p not in all_inputs and p not in target.param_defaults]
+        if missing:
+            tracer.report(Problem(
+                f"sub-workflow '{name}' is missing input{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(repr(m) for m in missing)}", code="bad-call", location=where))
+    elif isinstance(target, WorkflowRef):
+        name, ver = target.name, version if version is not None else target.version
+        if inline:
+            tracer.report(Problem(f"sub_workflow(inline=True) needs a @workflow function; '{name}' "
+                                  f"is only known by name", code="bad-call", location=where))
+            inline = False
+    else:
+        tracer.report(Problem(
+            f"sub_workflow() takes a @workflow function or external_workflow(name, version), not "
+            f"{type(target).__name__}", code="bad-call", location=where))
+        name, ver = "invalid", version
+    sub_ref = tracer.new_ref(name, ref, where)
+    options = _options(optional=optional, retry_count=retry_count, start_delay=start_delay)
+    tracer.add(SubWorkflow(sub_ref, where, options, name, ver, all_inputs, target, inline,
+                           task_to_domain))
+    return Handle(sub_ref, "SUB_WORKFLOW")
