@@ -109,6 +109,9 @@ def path_error(expression: str) -> str | None:
         return "has a '[' without a matching ']'"
     if expr.endswith("."):
         return "ends with '.'"
-    if first_component(expr) == "":
+    head = first_component(expr)
+    if head == "":
         return "starts with no name"
+    if not all(c.isalnum() or c in "_-$@" for c in head):
+        return f"does not start with a task reference or 'workflow' ('{head}' is not a name; a template macro?)"
     return None

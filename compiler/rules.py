@@ -205,9 +205,15 @@ _ENUMS = {"retryLogic": ("FIXED", "LINEAR_BACKOFF", "EXPONENTIAL_BACKOFF"),
           "timeoutPolicy": ("RETRY", "TIME_OUT_WF", "ALERT_ONLY")}
 
 
-def check_task_def(td: Mapping[str, Any], path: str, report: Report) -> None:
-    """Conductor's TaskDef constraints: names, minimums, enums and the timeout relations."""
+def check_task_def(td: Mapping[str, Any], path: str, report: Report, inline: bool = False) -> None:
+    """Conductor's TaskDef constraints: names, minimums, enums and the timeout relations.
+
+    ``inline`` is for a WorkflowTask's embedded ``taskDefinition``, which Conductor does not
+    validate and which takes its name from the task: only explicit contradictions are reported.
+    """
     name = td.get("name")
+    if inline and not name:
+        name = "(inline)"
     if not isinstance(name, str) or not name:
         report("TaskDef has no name", path, "taskdef-name")
         name = "?"
@@ -231,11 +237,13 @@ def check_task_def(td: Mapping[str, Any], path: str, report: Report) -> None:
     if isinstance(response, int) and response < 1 and "responseTimeoutSeconds" in td:
         report(f"TaskDef '{name}' responseTimeoutSeconds is {response}; it must be at least 1 second",
                f"{path}.responseTimeoutSeconds", "response-timeout")
-    if isinstance(timeout, int) and isinstance(response, int) and timeout > 0 and response > timeout:
+    explicit = "responseTimeoutSeconds" in td or not inline
+    if explicit and isinstance(timeout, int) and isinstance(response, int) and timeout > 0 and response > timeout:
         implicit = "" if "responseTimeoutSeconds" in td else " (Conductor's default)"
         report(f"TaskDef '{name}' responseTimeoutSeconds {response}{implicit} is above timeoutSeconds {timeout}; "
-               f"Conductor rejects it", f"{path}.responseTimeoutSeconds", "response-timeout",
-               f"Set response_timeout_seconds to at most {timeout}.")
+               f"Conductor rejects it" + (" when it is registered" if inline else ""),
+               f"{path}.responseTimeoutSeconds", "response-timeout",
+               f"Set response_timeout_seconds to at most {timeout}.", severity="warning" if inline else "error")
     if isinstance(timeout, int) and isinstance(total, int) and timeout > 0 and total > 0 and timeout > total:
         report(f"TaskDef '{name}' timeoutSeconds {timeout} is above totalTimeoutSeconds {total}",
                f"{path}.timeoutSeconds", "total-timeout")

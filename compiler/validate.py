@@ -110,7 +110,7 @@ class _Checker:
             f"task '{ref}': {m}", p, c, hint, severity, ref))
         inline_def = task.get("taskDefinition")
         if isinstance(inline_def, Mapping):
-            check_task_def(inline_def, f"{path}.taskDefinition", self.report)
+            check_task_def(inline_def, f"{path}.taskDefinition", self.report, inline=True)
         if kind in ("SWITCH", "DECISION"):
             cases = task.get("decisionCases")
             if isinstance(cases, Mapping):
@@ -182,6 +182,12 @@ class _Checker:
             else:
                 close = difflib.get_close_matches(head, list(self.by_ref), n=1)
                 hint = f"Did you mean '{close[0]}'?" if close else None
+            if head.isupper() and head.replace("_", "").isalnum():
+                self.report(f"{who} reads '${{{expr}}}': no task has taskReferenceName '{head}', so it resolves "
+                            f"only if the Conductor server has an environment variable {head}", path, "env-ref",
+                            "Pass the value as a workflow input instead.", severity="warning",
+                            task=reader.ref if reader else None)
+                return
             self.report(f"{who} reads '${{{expr}}}', but no task has taskReferenceName '{head}'", path,
                         "unknown-ref", hint, task=reader.ref if reader else None)
             return
@@ -199,7 +205,8 @@ class _Checker:
             k += 1
         if k == len(b):
             if k == len(a) and (reader.task.get("type") != "DO_WHILE"):
-                return "is this task itself; its output does not exist when its input is computed"
+                return ("is this task itself; a task's input is computed before the task exists, "
+                        "so this resolves to null")
             return None  # the target contains the reader: it started first
         if k == len(a):
             if reader.task.get("type") == "DO_WHILE":
