@@ -123,8 +123,10 @@ def _validate_json(path: str) -> int:
     if errors:
         print(f"{path}: {errors} error(s) ({loaded.kind}; workflows: {names})", file=sys.stderr)
         return 1
-    print(f"{path}: ok ({loaded.kind}; {len(loaded.workflows)} workflow(s): {names}; "
-          f"{len(loaded.task_defs)} task definition(s))")
+    print(
+        f"{path}: ok ({loaded.kind}; {len(loaded.workflows)} workflow(s): {names}; "
+        f"{len(loaded.task_defs)} task definition(s))"
+    )
     return 0
 
 
@@ -140,7 +142,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return 1
     for result in compiled:
         count = sum(1 for n in result.graph if n not in ("__start__", "__end__"))
-        print(f"{result.name} v{result.version}: ok ({count} tasks, {len(result.all_task_defs())} task definitions)")
+        print(
+            f"{result.name} v{result.version}: ok ({count} tasks, {len(result.all_task_defs())} task definitions)"
+        )
     return 0
 
 
@@ -153,13 +157,24 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with subcommands from the ``flowdsl.commands`` entry points."""
-    parser = _Parser(prog="flowdsl", description="Write, check, draw and test Conductor workflows in Python.")
+    parser = _Parser(
+        prog="flowdsl", description="Write, check, draw and test Conductor workflows in Python."
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    p = sub.add_parser("compile", help="compile workflows to Conductor JSON (one file per workflow + taskdefs.json)")
-    p.add_argument("target", metavar="TARGET", help="path/to/file.py or package.module, optionally :function")
-    p.add_argument("-o", "--output", required=True, metavar="DIR", help="directory to write the JSON files to")
+    p = sub.add_parser(
+        "compile",
+        help="compile workflows to Conductor JSON (one file per workflow + taskdefs.json)",
+    )
+    p.add_argument(
+        "target", metavar="TARGET", help="path/to/file.py or package.module, optionally :function"
+    )
+    p.add_argument(
+        "-o", "--output", required=True, metavar="DIR", help="directory to write the JSON files to"
+    )
     p.set_defaults(func=cmd_compile)
-    p = sub.add_parser("validate", help="check workflows (Python or Conductor JSON) without writing anything")
+    p = sub.add_parser(
+        "validate", help="check workflows (Python or Conductor JSON) without writing anything"
+    )
     p.add_argument("target", metavar="TARGET|FILE.json")
     p.set_defaults(func=cmd_validate)
     for ep in sorted(entry_points(group="flowdsl.commands"), key=lambda e: e.name):

@@ -8,6 +8,7 @@ user's ``file:line``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -33,6 +34,7 @@ def dumps(value: Any) -> str:
 
 def locator(source_map: Mapping[str, SourceLocation]) -> Any:
     """A function mapping a JSON path to the source location of the nearest enclosing emitted task."""
+
     def locate(path: str) -> SourceLocation | None:
         probe = path
         while probe:
@@ -44,6 +46,7 @@ def locator(source_map: Mapping[str, SourceLocation]) -> Any:
                 break
             probe = probe[:cut]
         return source_map.get("$")
+
     return locate
 
 
@@ -128,17 +131,26 @@ class _Session:
         self.done[key] = result
         return result
 
-    def _child(self, fn: WorkflowFunction[..., Any], where: SourceLocation,
-               problems: list[Problem]) -> CompiledWorkflow | None:
+    def _child(
+        self, fn: WorkflowFunction[..., Any], where: SourceLocation, problems: list[Problem]
+    ) -> CompiledWorkflow | None:
         if id(fn) in self.stack:
             return None  # a recursive reference: the child is the workflow being compiled
         try:
             return self.compile(fn)
         except WorkflowDefinitionError as err:
-            problems.append(Problem(f"sub-workflow '{fn.name}' does not compile", code="bad-subworkflow",
-                                    location=where, hint="See the problems listed for it below."))
-            problems.extend(attrs.evolve(p, message=f"in sub-workflow '{fn.name}': {p.message}")
-                            for p in err.problems)
+            problems.append(
+                Problem(
+                    f"sub-workflow '{fn.name}' does not compile",
+                    code="bad-subworkflow",
+                    location=where,
+                    hint="See the problems listed for it below.",
+                )
+            )
+            problems.extend(
+                dataclasses.replace(p, message=f"in sub-workflow '{fn.name}': {p.message}")
+                for p in err.problems
+            )
             return None
 
     def _compile(self, fn: WorkflowFunction[..., Any]) -> CompiledWorkflow:
@@ -170,7 +182,9 @@ class _Session:
         for index, task_fn in enumerate(ir.task_functions.values()):
             assert isinstance(task_fn, TaskFunction)
             schema = task_fn._output_schema()
-            td = task_def_of(task_fn.spec, task_fn._params, list(schema) if schema else None, emitter)
+            td = task_def_of(
+                task_fn.spec, task_fn._params, list(schema) if schema else None, emitter
+            )
             emitter.source_map[f"$taskDefs[{index}]"] = task_fn.spec.location
             task_defs.append(td)
         problems.extend(emitter.problems)
@@ -181,14 +195,26 @@ class _Session:
         if any(p.severity == "error" for p in problems):
             raise WorkflowDefinitionError(problems, source=f"workflow '{fn.name}'")
         graph = build_graph(wf, emitter.source_map)
-        return CompiledWorkflow(wf, task_defs, graph, tuple(children), emitter.source_map,
-                                tuple(p for p in problems if p.severity != "error"))
+        return CompiledWorkflow(
+            wf,
+            task_defs,
+            graph,
+            tuple(children),
+            emitter.source_map,
+            tuple(p for p in problems if p.severity != "error"),
+        )
 
 
-def _started_workflows(steps: tuple[Step, ...]) -> Iterator[tuple[Step, WorkflowFunction[..., Any]]]:
+def _started_workflows(
+    steps: tuple[Step, ...],
+) -> Iterator[tuple[Step, WorkflowFunction[..., Any]]]:
     """Sub-workflows run by name (not inline) and forked workflows, in document order."""
     for step in steps:
-        if isinstance(step, SubWorkflow) and not step.inline and isinstance(step.target, WorkflowFunction):
+        if (
+            isinstance(step, SubWorkflow)
+            and not step.inline
+            and isinstance(step.target, WorkflowFunction)
+        ):
             yield step, step.target
         elif isinstance(step, DynamicFork) and isinstance(step.child, WorkflowFunction):
             yield step, step.child
@@ -203,7 +229,9 @@ def _started_workflows(steps: tuple[Step, ...]) -> Iterator[tuple[Step, Workflow
             yield from _started_workflows(step.body)
 
 
-def _conflicting_task_names(task_functions: Mapping[str, Any], steps: tuple[Step, ...]) -> list[Problem]:
+def _conflicting_task_names(
+    task_functions: Mapping[str, Any], steps: tuple[Step, ...]
+) -> list[Problem]:
     """Two different @task functions registered under one Conductor task name."""
     problems: list[Problem] = []
     seen: dict[str, Any] = {}
@@ -214,10 +242,15 @@ def _conflicting_task_names(task_functions: Mapping[str, Any], steps: tuple[Step
         if spec is not None:
             other = seen.setdefault(spec.name, spec)
             if other is not spec and other != spec:
-                problems.append(Problem(
-                    f"two different @task functions are named '{spec.name}' (the other is at {other.location}); "
-                    f"Conductor would register only one TaskDef", code="task-name-clash", location=spec.location,
-                    hint="Give one of them another name=."))
+                problems.append(
+                    Problem(
+                        f"two different @task functions are named '{spec.name}' (the other is at {other.location}); "
+                        f"Conductor would register only one TaskDef",
+                        code="task-name-clash",
+                        location=spec.location,
+                        hint="Give one of them another name=.",
+                    )
+                )
         if isinstance(step, Fork):
             for branch in step.branches:
                 stack.extend(branch)
@@ -241,7 +274,9 @@ def compile_workflow(fn: WorkflowFunction[..., Any]) -> CompiledWorkflow:
         TypeError: ``fn`` is not a ``@workflow`` function.
     """
     if not isinstance(fn, WorkflowFunction):
-        msg = (f"compile_workflow() takes a @workflow function, not {type(fn).__name__}; decorate the "
-               f"function with @flowdsl.workflow")
+        msg = (
+            f"compile_workflow() takes a @workflow function, not {type(fn).__name__}; decorate the "
+            f"function with @flowdsl.workflow"
+        )
         raise TypeError(msg)
     return _Session().compile(fn)

@@ -37,15 +37,36 @@ JSON = Any
 InlineResolver = Callable[[SubWorkflow], "dict[str, Any] | None"]
 
 _TASK_DEF_ORDER = (
-    "name", "description", "retryCount", "retryLogic", "retryDelaySeconds", "backoffScaleFactor",
-    "maxRetryDelaySeconds", "backoffJitterMs", "timeoutSeconds", "timeoutPolicy", "responseTimeoutSeconds",
-    "pollTimeoutSeconds", "totalTimeoutSeconds", "rateLimitPerFrequency", "rateLimitFrequencyInSeconds",
-    "concurrentExecLimit", "inputKeys", "outputKeys", "inputTemplate", "ownerEmail",
+    "name",
+    "description",
+    "retryCount",
+    "retryLogic",
+    "retryDelaySeconds",
+    "backoffScaleFactor",
+    "maxRetryDelaySeconds",
+    "backoffJitterMs",
+    "timeoutSeconds",
+    "timeoutPolicy",
+    "responseTimeoutSeconds",
+    "pollTimeoutSeconds",
+    "totalTimeoutSeconds",
+    "rateLimitPerFrequency",
+    "rateLimitFrequencyInSeconds",
+    "concurrentExecLimit",
+    "inputKeys",
+    "outputKeys",
+    "inputTemplate",
+    "ownerEmail",
 )
 # Conductor's defaults, written out explicitly so the registered TaskDef says what the server will do.
 _TASK_DEF_DEFAULTS = {
-    "retryCount": 3, "retryLogic": "FIXED", "retryDelaySeconds": 60, "timeoutSeconds": 0,
-    "timeoutPolicy": "TIME_OUT_WF", "responseTimeoutSeconds": 3600, "rateLimitPerFrequency": 0,
+    "retryCount": 3,
+    "retryLogic": "FIXED",
+    "retryDelaySeconds": 60,
+    "timeoutSeconds": 0,
+    "timeoutPolicy": "TIME_OUT_WF",
+    "responseTimeoutSeconds": 3600,
+    "rateLimitPerFrequency": 0,
     "rateLimitFrequencyInSeconds": 1,
 }
 
@@ -92,7 +113,12 @@ class ConductorEmitter:
             out: dict[str, JSON] = {}
             for key, sub in value.items():
                 if not isinstance(key, str):
-                    self._bad(key, where, location, f"has a {type(key).__name__} key {key!r}; JSON keys are strings")
+                    self._bad(
+                        key,
+                        where,
+                        location,
+                        f"has a {type(key).__name__} key {key!r}; JSON keys are strings",
+                    )
                     key = str(key)
                 out[key] = self.value(sub, f"{where}.{key}", location)
             return out
@@ -107,18 +133,29 @@ class ConductorEmitter:
         if isinstance(value, Handle):
             return "${" + value.ref + ".output}"
         if isinstance(value, JsExpr):
-            self.problems.append(Problem(
-                f"{where} is a js(...) expression; js() is only understood by switch() and do_while()",
-                code="not-json", location=location,
-                hint="Use flowdsl.inline(expression, **bindings) to compute a value with JavaScript."))
+            self.problems.append(
+                Problem(
+                    f"{where} is a js(...) expression; js() is only understood by switch() and do_while()",
+                    code="not-json",
+                    location=location,
+                    hint="Use flowdsl.inline(expression, **bindings) to compute a value with JavaScript.",
+                )
+            )
             return value.expression
-        self._bad(value, where, location, f"is a {type(value).__module__}.{type(value).__qualname__}")
+        self._bad(
+            value, where, location, f"is a {type(value).__module__}.{type(value).__qualname__}"
+        )
         return None
 
     def _bad(self, value: object, where: str, location: SourceLocation, what: str) -> None:
-        self.problems.append(Problem(
-            f"{where} {what}; Conductor inputs must be JSON values", code="not-json",
-            location=location, hint=_json_hint(value)))
+        self.problems.append(
+            Problem(
+                f"{where} {what}; Conductor inputs must be JSON values",
+                code="not-json",
+                location=location,
+                hint=_json_hint(value),
+            )
+        )
 
     def inputs(self, step: Step, inputs: Mapping[str, Any]) -> dict[str, JSON]:
         if not inputs:
@@ -159,48 +196,85 @@ class ConductorEmitter:
         return task
 
     def visit_task_call(self, step: TaskCall, path: str, index: int) -> list[dict[str, JSON]]:
-        task = {"name": step.spec.name, "taskReferenceName": step.ref, "type": "SIMPLE",
-                "inputParameters": self.inputs(step, step.inputs)}
+        task = {
+            "name": step.spec.name,
+            "taskReferenceName": step.ref,
+            "type": "SIMPLE",
+            "inputParameters": self.inputs(step, step.inputs),
+        }
         return [self._common(task, step.options)]
 
     def visit_system_task(self, step: SystemTask, path: str, index: int) -> list[dict[str, JSON]]:
-        task: dict[str, JSON] = {"name": step.name, "taskReferenceName": step.ref, "type": step.type,
-                                 "inputParameters": self.inputs(step, step.inputs)}
+        task: dict[str, JSON] = {
+            "name": step.name,
+            "taskReferenceName": step.ref,
+            "type": step.type,
+            "inputParameters": self.inputs(step, step.inputs),
+        }
         for key, val in step.fields.items():
             task[key] = self.value(val, f"field '{key}' of '{step.ref}'", step.location)
         return [self._common(task, step.options)]
 
     def _join(self, ref: str, join_on: Sequence[str]) -> dict[str, JSON]:
-        return {"name": ref, "taskReferenceName": ref, "type": "JOIN", "inputParameters": {},
-                "joinOn": list(join_on)}
+        return {
+            "name": ref,
+            "taskReferenceName": ref,
+            "type": "JOIN",
+            "inputParameters": {},
+            "joinOn": list(join_on),
+        }
 
     def visit_fork(self, step: Fork, path: str, index: int) -> list[dict[str, JSON]]:
         here = f"{path}[{index}]"
-        branches = [self.steps(branch, f"{here}.forkTasks[{i}]") for i, branch in enumerate(step.branches)]
-        fork = {"name": step.ref, "taskReferenceName": step.ref, "type": "FORK_JOIN", "inputParameters": {},
-                "forkTasks": branches}
+        branches = [
+            self.steps(branch, f"{here}.forkTasks[{i}]") for i, branch in enumerate(step.branches)
+        ]
+        fork = {
+            "name": step.ref,
+            "taskReferenceName": step.ref,
+            "type": "FORK_JOIN",
+            "inputParameters": {},
+            "forkTasks": branches,
+        }
         return [self._common(fork, step.options), self._join(step.join_ref, step.join_on)]
 
     def visit_dynamic_fork(self, step: DynamicFork, path: str, index: int) -> list[dict[str, JSON]]:
-        fork = {"name": step.ref, "taskReferenceName": step.ref, "type": "FORK_JOIN_DYNAMIC",
-                "inputParameters": self.inputs(step, step.inputs)}
+        fork = {
+            "name": step.ref,
+            "taskReferenceName": step.ref,
+            "type": "FORK_JOIN_DYNAMIC",
+            "inputParameters": self.inputs(step, step.inputs),
+        }
         return [self._common(fork, step.options), self._join(step.join_ref, ())]
 
     def visit_switch(self, step: Switch, path: str, index: int) -> list[dict[str, JSON]]:
         here = f"{path}[{index}]"
-        cases = {key: self.steps(branch, _case_path(f"{here}.decisionCases", key)) for key, branch in step.cases}
-        task = {"name": step.ref, "taskReferenceName": step.ref, "type": "SWITCH",
-                "inputParameters": self.inputs(step, step.inputs), "evaluatorType": step.evaluator,
-                "expression": step.expression, "decisionCases": cases,
-                "defaultCase": self.steps(step.default, f"{here}.defaultCase")}
+        cases = {
+            key: self.steps(branch, _case_path(f"{here}.decisionCases", key))
+            for key, branch in step.cases
+        }
+        task = {
+            "name": step.ref,
+            "taskReferenceName": step.ref,
+            "type": "SWITCH",
+            "inputParameters": self.inputs(step, step.inputs),
+            "evaluatorType": step.evaluator,
+            "expression": step.expression,
+            "decisionCases": cases,
+            "defaultCase": self.steps(step.default, f"{here}.defaultCase"),
+        }
         return [self._common(task, step.options)]
 
     def visit_do_while(self, step: DoWhile, path: str, index: int) -> list[dict[str, JSON]]:
         here = f"{path}[{index}]"
-        task: dict[str, JSON] = {"name": step.ref, "taskReferenceName": step.ref, "type": "DO_WHILE",
-                                 "inputParameters": self.inputs(step, step.inputs),
-                                 "loopCondition": step.condition,
-                                 "loopOver": self.steps(step.body, f"{here}.loopOver")}
+        task: dict[str, JSON] = {
+            "name": step.ref,
+            "taskReferenceName": step.ref,
+            "type": "DO_WHILE",
+            "inputParameters": self.inputs(step, step.inputs),
+            "loopCondition": step.condition,
+            "loopOver": self.steps(step.body, f"{here}.loopOver"),
+        }
         if step.items is not None:
             task["items"] = self.value(step.items, f"items of '{step.ref}'", step.location)
         return [self._common(task, step.options)]
@@ -215,8 +289,13 @@ class ConductorEmitter:
             child = self._inline(step)
             if child is not None:
                 param["workflowDefinition"] = child
-        task = {"name": step.name, "taskReferenceName": step.ref, "type": "SUB_WORKFLOW",
-                "inputParameters": self.inputs(step, step.inputs), "subWorkflowParam": param}
+        task = {
+            "name": step.name,
+            "taskReferenceName": step.ref,
+            "type": "SUB_WORKFLOW",
+            "inputParameters": self.inputs(step, step.inputs),
+            "subWorkflowParam": param,
+        }
         return [self._common(task, step.options)]
 
     # -- the workflow --------------------------------------------------------------
@@ -243,9 +322,14 @@ class ConductorEmitter:
             elif isinstance(failure, str):
                 wf["failureWorkflow"] = failure
             else:
-                self.problems.append(Problem(
-                    f"failure_workflow={failure!r} is neither a workflow function, external_workflow(...) "
-                    f"nor a name", code="bad-option", location=where))
+                self.problems.append(
+                    Problem(
+                        f"failure_workflow={failure!r} is neither a workflow function, external_workflow(...) "
+                        f"nor a name",
+                        code="bad-option",
+                        location=where,
+                    )
+                )
         if "failureWorkflowVersion" in opts:
             wf["failureWorkflowVersion"] = opts["failureWorkflowVersion"]
         wf["schemaVersion"] = 2
@@ -256,11 +340,16 @@ class ConductorEmitter:
         timeout = opts.get("timeoutSeconds", 0)
         # A timeout that only raises an alert is rarely what a timeout_seconds= means; Conductor's
         # own default policy is ALERT_ONLY, so flowdsl writes the policy out explicitly.
-        wf["timeoutPolicy"] = opts.get("timeoutPolicy") or ("TIME_OUT_WF" if timeout else "ALERT_ONLY")
+        wf["timeoutPolicy"] = opts.get("timeoutPolicy") or (
+            "TIME_OUT_WF" if timeout else "ALERT_ONLY"
+        )
         wf["timeoutSeconds"] = timeout
         if opts.get("variables"):
             wf["variables"] = self.value(opts["variables"], "variables", where)
-        template = {**{k: v for k, v in ir.param_defaults.items()}, **dict(opts.get("inputTemplate") or {})}  # type: ignore[call-overload]
+        template = {
+            **{k: v for k, v in ir.param_defaults.items()},
+            **dict(opts.get("inputTemplate") or {}),
+        }  # type: ignore[call-overload]
         if template:
             wf["inputTemplate"] = self.value(template, "input_template", where)
         if opts.get("metadata"):
@@ -272,8 +361,12 @@ def _case_path(base: str, key: str) -> str:
     return f"{base}.{key}" if key.isidentifier() else f"{base}['{key}']"
 
 
-def task_def_of(spec: TaskSpec, input_keys: Sequence[str], output_keys: Sequence[str] | None,
-                emitter: ConductorEmitter) -> dict[str, JSON]:
+def task_def_of(
+    spec: TaskSpec,
+    input_keys: Sequence[str],
+    output_keys: Sequence[str] | None,
+    emitter: ConductorEmitter,
+) -> dict[str, JSON]:
     """The TaskDef of a ``@task``: Conductor's defaults written out, then the user's options."""
     merged: dict[str, Any] = dict(_TASK_DEF_DEFAULTS)
     merged["inputKeys"] = list(input_keys)
@@ -283,4 +376,6 @@ def task_def_of(spec: TaskSpec, input_keys: Sequence[str], output_keys: Sequence
     merged["name"] = spec.name
     ordered = {k: merged[k] for k in _TASK_DEF_ORDER if k in merged}
     ordered.update({k: v for k, v in merged.items() if k not in ordered})
-    return {k: emitter.value(v, f"TaskDef '{spec.name}' {k}", spec.location) for k, v in ordered.items()}
+    return {
+        k: emitter.value(v, f"TaskDef '{spec.name}' {k}", spec.location) for k, v in ordered.items()
+    }

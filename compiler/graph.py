@@ -27,7 +27,9 @@ Exit = tuple[str, str, dict[str, Any]]  # (source node, edge kind, edge attribut
 
 
 class _Builder:
-    def __init__(self, graph: nx.MultiDiGraph, source_map: Mapping[str, SourceLocation] | None) -> None:
+    def __init__(
+        self, graph: nx.MultiDiGraph, source_map: Mapping[str, SourceLocation] | None
+    ) -> None:
         self.g = graph
         self.source_map = source_map or {}
         self.order = 0
@@ -41,7 +43,9 @@ class _Builder:
                 key = f"fork:{attrs.get('branch', 0)}"
             self.g.add_edge(source, target, key=key, kind=kind, **attrs)
 
-    def task_list(self, tasks: object, path: str, entries: list[Exit], parent: str | None) -> list[Exit]:
+    def task_list(
+        self, tasks: object, path: str, entries: list[Exit], parent: str | None
+    ) -> list[Exit]:
         if not isinstance(tasks, list):
             return entries
         exits = entries
@@ -50,38 +54,59 @@ class _Builder:
                 exits = self.task(task, f"{path}[{index}]", exits, parent)
         return exits
 
-    def task(self, task: Mapping[str, Any], path: str, entries: list[Exit], parent: str | None) -> list[Exit]:
+    def task(
+        self, task: Mapping[str, Any], path: str, entries: list[Exit], parent: str | None
+    ) -> list[Exit]:
         ref = task.get("taskReferenceName")
         if not isinstance(ref, str) or not ref or ref in self.g:
             return entries  # reported by the validator; keep the graph well-formed
         kind = task.get("type") or "SIMPLE"
         location = self.source_map.get(path)
-        self.g.add_node(ref, type=kind, task_name=task.get("name"), inputs=task.get("inputParameters") or {},
-                        source=str(location) if location else None, json_path=path, parent=parent,
-                        order=self.order, optional=bool(task.get("optional")))
+        self.g.add_node(
+            ref,
+            type=kind,
+            task_name=task.get("name"),
+            inputs=task.get("inputParameters") or {},
+            source=str(location) if location else None,
+            json_path=path,
+            parent=parent,
+            order=self.order,
+            optional=bool(task.get("optional")),
+        )
         self.order += 1
         self.connect(entries, ref)
         if kind in ("SWITCH", "DECISION"):
             exits: list[Exit] = []
             cases = task.get("decisionCases")
-            for key, branch in (cases.items() if isinstance(cases, Mapping) else []):
-                exits += self.task_list(branch, f"{path}.decisionCases.{key}", [(ref, "case", {"case": str(key)})], ref)
-            exits += self.task_list(task.get("defaultCase") or [], f"{path}.defaultCase",
-                                    [(ref, "case", {"case": "default"})], ref)
+            for key, branch in cases.items() if isinstance(cases, Mapping) else []:
+                exits += self.task_list(
+                    branch, f"{path}.decisionCases.{key}", [(ref, "case", {"case": str(key)})], ref
+                )
+            exits += self.task_list(
+                task.get("defaultCase") or [],
+                f"{path}.defaultCase",
+                [(ref, "case", {"case": "default"})],
+                ref,
+            )
             return exits
         if kind == "FORK_JOIN":
             exits = []
             forks = task.get("forkTasks")
             for index, branch in enumerate(forks if isinstance(forks, list) else []):
-                branch_exits = self.task_list(branch, f"{path}.forkTasks[{index}]",
-                                              [(ref, "fork", {"branch": index})], ref)
-                exits += [(source, "join" if kind_ != "fork" else kind_, attrs)
-                          for source, kind_, attrs in branch_exits]
+                branch_exits = self.task_list(
+                    branch, f"{path}.forkTasks[{index}]", [(ref, "fork", {"branch": index})], ref
+                )
+                exits += [
+                    (source, "join" if kind_ != "fork" else kind_, attrs)
+                    for source, kind_, attrs in branch_exits
+                ]
             return exits
         if kind == "FORK_JOIN_DYNAMIC":
             return [(ref, "fork", {"branch": 0, "dynamic": True})]
         if kind == "DO_WHILE":
-            body_exits = self.task_list(task.get("loopOver") or [], f"{path}.loopOver", [(ref, "loop", {})], ref)
+            body_exits = self.task_list(
+                task.get("loopOver") or [], f"{path}.loopOver", [(ref, "loop", {})], ref
+            )
             for source, _, _ in body_exits:
                 if source != ref:
                     self.g.add_edge(source, ref, key="loop_back", kind="loop_back")
@@ -110,15 +135,35 @@ class _Builder:
                     g.add_edge(head, reader, key="data", kind="data", expressions=[expr])
 
 
-def build_graph(wf: Mapping[str, Any], source_map: Mapping[str, SourceLocation] | None = None) -> nx.MultiDiGraph:
+def build_graph(
+    wf: Mapping[str, Any], source_map: Mapping[str, SourceLocation] | None = None
+) -> nx.MultiDiGraph:
     """The networkx graph of a WorkflowDef (see the module docstring and docs/graph.md)."""
     g = nx.MultiDiGraph(name=wf.get("name"), version=wf.get("version", 1))
-    g.add_node(START, type="START", task_name=None, inputs={}, source=None, json_path=None, parent=None,
-               order=-1, optional=False)
+    g.add_node(
+        START,
+        type="START",
+        task_name=None,
+        inputs={},
+        source=None,
+        json_path=None,
+        parent=None,
+        order=-1,
+        optional=False,
+    )
     builder = _Builder(g, source_map)
     exits = builder.task_list(wf.get("tasks") or [], "$.tasks", [(START, "sequence", {})], None)
-    g.add_node(END, type="END", task_name=None, inputs={}, source=None, json_path=None, parent=None,
-               order=builder.order, optional=False)
+    g.add_node(
+        END,
+        type="END",
+        task_name=None,
+        inputs={},
+        source=None,
+        json_path=None,
+        parent=None,
+        order=builder.order,
+        optional=False,
+    )
     builder.connect(exits, END)
     builder.data_edges(wf)
     return g

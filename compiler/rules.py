@@ -12,8 +12,14 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-__all__ = ["Report", "check_task", "check_task_def", "javascript_error", "parse_wait_duration",
-           "parse_wait_until"]
+__all__ = [
+    "Report",
+    "check_task",
+    "check_task_def",
+    "javascript_error",
+    "parse_wait_duration",
+    "parse_wait_until",
+]
 
 Report = Callable[..., None]  # report(message, path, code, hint=None, severity="error")
 
@@ -28,7 +34,9 @@ _DURATION_COMPACT = re.compile(
     re.IGNORECASE,
 )
 _UNTIL_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d")
-_UNTIL_ZONE = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}) ([A-Za-z]+(?:[+-]\d{1,2}(?::\d{2})?)?)$")
+_UNTIL_ZONE = re.compile(
+    r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}) ([A-Za-z]+(?:[+-]\d{1,2}(?::\d{2})?)?)$"
+)
 
 
 def parse_wait_duration(text: str) -> int | None:
@@ -89,17 +97,36 @@ def _check_wait(task: Mapping[str, Any], path: str, report: Report) -> None:
     params = task.get("inputParameters") or {}
     duration, until = params.get("duration"), params.get("until")
     if duration is not None and until is not None:
-        report("WAIT has both 'duration' and 'until'; Conductor fails such a task (FAILED_WITH_TERMINAL_ERROR)",
-               f"{path}.inputParameters", "wait-both", "Keep one of them.")
-    if isinstance(duration, str) and not _is_expr(duration) and parse_wait_duration(duration) is None:
-        report(f"WAIT duration '{duration}' cannot be parsed", f"{path}.inputParameters.duration",
-               "wait-duration", "Write it like '30s', '10m20s', '2 hours 30 minutes' or '1d'; a bare number is invalid.")
+        report(
+            "WAIT has both 'duration' and 'until'; Conductor fails such a task (FAILED_WITH_TERMINAL_ERROR)",
+            f"{path}.inputParameters",
+            "wait-both",
+            "Keep one of them.",
+        )
+    if (
+        isinstance(duration, str)
+        and not _is_expr(duration)
+        and parse_wait_duration(duration) is None
+    ):
+        report(
+            f"WAIT duration '{duration}' cannot be parsed",
+            f"{path}.inputParameters.duration",
+            "wait-duration",
+            "Write it like '30s', '10m20s', '2 hours 30 minutes' or '1d'; a bare number is invalid.",
+        )
     elif duration is not None and not isinstance(duration, str):
-        report(f"WAIT duration must be text like '30s', got {duration!r}", f"{path}.inputParameters.duration",
-               "wait-duration")
+        report(
+            f"WAIT duration must be text like '30s', got {duration!r}",
+            f"{path}.inputParameters.duration",
+            "wait-duration",
+        )
     if isinstance(until, str) and not _is_expr(until) and parse_wait_until(until) is None:
-        report(f"WAIT until '{until}' cannot be parsed", f"{path}.inputParameters.until", "wait-until",
-               "Use 'yyyy-MM-dd HH:mm', 'yyyy-MM-dd HH:mm UTC' or 'yyyy-MM-dd'.")
+        report(
+            f"WAIT until '{until}' cannot be parsed",
+            f"{path}.inputParameters.until",
+            "wait-until",
+            "Use 'yyyy-MM-dd HH:mm', 'yyyy-MM-dd HH:mm UTC' or 'yyyy-MM-dd'.",
+        )
 
 
 def _check_script(source: object, path: str, what: str, report: Report) -> None:
@@ -115,34 +142,64 @@ def check_task(task: Mapping[str, Any], path: str, report: Report) -> None:
     params = task.get("inputParameters")
     params = params if isinstance(params, Mapping) else {}
     if kind == "EVENT" and not task.get("sink"):
-        report("EVENT task has no 'sink'", path, "event-sink", "Set sink, e.g. 'conductor' or 'sqs:queue_name'.")
+        report(
+            "EVENT task has no 'sink'",
+            path,
+            "event-sink",
+            "Set sink, e.g. 'conductor' or 'sqs:queue_name'.",
+        )
     elif kind in ("SWITCH", "DECISION"):
         cases = task.get("decisionCases")
         if not isinstance(cases, Mapping) or not cases:
-            report(f"{kind} has no decisionCases", path, "switch-cases",
-                   "Give at least one case; a SWITCH with only a default is a plain sequence.")
+            report(
+                f"{kind} has no decisionCases",
+                path,
+                "switch-cases",
+                "Give at least one case; a SWITCH with only a default is a plain sequence.",
+            )
         if kind == "SWITCH":
             evaluator = task.get("evaluatorType")
             if not evaluator:
-                report("SWITCH has no evaluatorType", path, "switch-evaluator",
-                       "Use 'value-param' or 'javascript'.")
+                report(
+                    "SWITCH has no evaluatorType",
+                    path,
+                    "switch-evaluator",
+                    "Use 'value-param' or 'javascript'.",
+                )
             elif evaluator not in ("value-param", "javascript", "graaljs", "python"):
-                report(f"SWITCH evaluatorType '{evaluator}' is unknown", f"{path}.evaluatorType",
-                       "switch-evaluator", "Use 'value-param' or 'javascript'.")
+                report(
+                    f"SWITCH evaluatorType '{evaluator}' is unknown",
+                    f"{path}.evaluatorType",
+                    "switch-evaluator",
+                    "Use 'value-param' or 'javascript'.",
+                )
             if not task.get("expression"):
                 report("SWITCH has no expression", path, "switch-expression")
             elif evaluator in ("javascript", "graaljs"):
-                _check_script(task.get("expression"), f"{path}.expression", "SWITCH expression", report)
+                _check_script(
+                    task.get("expression"), f"{path}.expression", "SWITCH expression", report
+                )
         elif not task.get("caseValueParam") and not task.get("caseExpression"):
             report("DECISION has neither caseValueParam nor caseExpression", path, "decision-case")
         elif task.get("caseExpression"):
-            _check_script(task.get("caseExpression"), f"{path}.caseExpression", "DECISION caseExpression", report)
+            _check_script(
+                task.get("caseExpression"),
+                f"{path}.caseExpression",
+                "DECISION caseExpression",
+                report,
+            )
     elif kind == "DO_WHILE":
         if task.get("loopCondition") is None:
-            report("DO_WHILE has no loopCondition", path, "loop-condition",
-                   "Conductor requires one even with 'items'; use 'true' to iterate over all items.")
+            report(
+                "DO_WHILE has no loopCondition",
+                path,
+                "loop-condition",
+                "Conductor requires one even with 'items'; use 'true' to iterate over all items.",
+            )
         else:
-            _check_script(task.get("loopCondition"), f"{path}.loopCondition", "DO_WHILE loopCondition", report)
+            _check_script(
+                task.get("loopCondition"), f"{path}.loopCondition", "DO_WHILE loopCondition", report
+            )
         if not task.get("loopOver"):
             report("DO_WHILE has an empty loopOver", path, "loop-body")
     elif kind == "DYNAMIC" and not task.get("dynamicTaskNameParam"):
@@ -151,16 +208,27 @@ def check_task(task: Mapping[str, Any], path: str, report: Report) -> None:
         tasks_param = task.get("dynamicForkTasksParam")
         input_param = task.get("dynamicForkTasksInputParamName")
         legacy = task.get("dynamicForkJoinTasksParam")
-        valid = ("forkTaskInputs" in params or (legacy and not tasks_param and not input_param)
-                 or (tasks_param and input_param and not legacy))
+        valid = (
+            "forkTaskInputs" in params
+            or (legacy and not tasks_param and not input_param)
+            or (tasks_param and input_param and not legacy)
+        )
         if not valid:
-            report("FORK_JOIN_DYNAMIC needs inputParameters.forkTaskInputs, or both dynamicForkTasksParam and "
-                   "dynamicForkTasksInputParamName (or only the legacy dynamicForkJoinTasksParam)",
-                   path, "dynamic-fork-input")
+            report(
+                "FORK_JOIN_DYNAMIC needs inputParameters.forkTaskInputs, or both dynamicForkTasksParam and "
+                "dynamicForkTasksInputParamName (or only the legacy dynamicForkJoinTasksParam)",
+                path,
+                "dynamic-fork-input",
+            )
     elif kind == "HTTP":
         if "http_request" not in params and not ("uri" in params or "method" in params):
-            report("HTTP task has no inputParameters.http_request", path, "http-request",
-                   "Give http_request: {uri, method, ...}.", severity="warning")
+            report(
+                "HTTP task has no inputParameters.http_request",
+                path,
+                "http-request",
+                "Give http_request: {uri, method, ...}.",
+                severity="warning",
+            )
     elif kind == "FORK_JOIN":
         forks = task.get("forkTasks")
         if not isinstance(forks, list) or not forks:
@@ -168,41 +236,92 @@ def check_task(task: Mapping[str, Any], path: str, report: Report) -> None:
         else:
             for index, branch in enumerate(forks):
                 if not isinstance(branch, list) or not branch:
-                    report(f"branch {index} of FORK_JOIN is empty", f"{path}.forkTasks[{index}]", "fork-branches",
-                           "Conductor fails at run time when it schedules an empty branch.")
+                    report(
+                        f"branch {index} of FORK_JOIN is empty",
+                        f"{path}.forkTasks[{index}]",
+                        "fork-branches",
+                        "Conductor fails at run time when it schedules an empty branch.",
+                    )
     elif kind == "TERMINATE":
         if task.get("optional"):
             report("TERMINATE cannot be optional", f"{path}.optional", "terminate-optional")
         status = params.get("terminationStatus")
         if status not in ("COMPLETED", "FAILED", "TERMINATED"):
-            report(f"TERMINATE terminationStatus is {status!r}; it must be the literal COMPLETED, FAILED or "
-                   f"TERMINATED (not an expression)", f"{path}.inputParameters.terminationStatus", "terminate-status")
+            report(
+                f"TERMINATE terminationStatus is {status!r}; it must be the literal COMPLETED, FAILED or "
+                f"TERMINATED (not an expression)",
+                f"{path}.inputParameters.terminationStatus",
+                "terminate-status",
+            )
     elif kind == "KAFKA_PUBLISH" and "kafka_request" not in params:
-        report("KAFKA_PUBLISH has no inputParameters.kafka_request", path, "kafka-request", severity="warning")
+        report(
+            "KAFKA_PUBLISH has no inputParameters.kafka_request",
+            path,
+            "kafka-request",
+            severity="warning",
+        )
     elif kind == "SUB_WORKFLOW":
         sub = task.get("subWorkflowParam")
         if not isinstance(sub, Mapping):
-            report("SUB_WORKFLOW has no subWorkflowParam", path, "subworkflow-param",
-                   "Give subWorkflowParam: {name, version}.")
+            report(
+                "SUB_WORKFLOW has no subWorkflowParam",
+                path,
+                "subworkflow-param",
+                "Give subWorkflowParam: {name, version}.",
+            )
         elif not sub.get("name") and not sub.get("workflowDefinition"):
-            report("SUB_WORKFLOW subWorkflowParam has no name", f"{path}.subWorkflowParam", "subworkflow-param")
+            report(
+                "SUB_WORKFLOW subWorkflowParam has no name",
+                f"{path}.subWorkflowParam",
+                "subworkflow-param",
+            )
     elif kind == "JSON_JQ_TRANSFORM" and "queryExpression" not in params:
-        report("JSON_JQ_TRANSFORM has no inputParameters.queryExpression", path, "jq-query", severity="warning")
+        report(
+            "JSON_JQ_TRANSFORM has no inputParameters.queryExpression",
+            path,
+            "jq-query",
+            severity="warning",
+        )
     elif kind == "WAIT":
         _check_wait(task, path, report)
-    elif kind == "INLINE" and params.get("evaluatorType", "javascript") in ("javascript", "graaljs"):
-        _check_script(params.get("expression"), f"{path}.inputParameters.expression", "INLINE expression", report)
+    elif kind == "INLINE" and params.get("evaluatorType", "javascript") in (
+        "javascript",
+        "graaljs",
+    ):
+        _check_script(
+            params.get("expression"),
+            f"{path}.inputParameters.expression",
+            "INLINE expression",
+            report,
+        )
     for field in ("startDelay", "retryCount"):
         value = task.get(field)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-            report(f"{field} is {value!r}; it must be a whole number >= 0", f"{path}.{field}", "negative")
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < 0
+        ):
+            report(
+                f"{field} is {value!r}; it must be a whole number >= 0",
+                f"{path}.{field}",
+                "negative",
+            )
 
 
-_NON_NEGATIVE = ("retryCount", "retryDelaySeconds", "timeoutSeconds", "pollTimeoutSeconds", "totalTimeoutSeconds",
-                 "maxRetryDelaySeconds", "backoffJitterMs", "rateLimitPerFrequency", "rateLimitFrequencyInSeconds",
-                 "concurrentExecLimit")
-_ENUMS = {"retryLogic": ("FIXED", "LINEAR_BACKOFF", "EXPONENTIAL_BACKOFF"),
-          "timeoutPolicy": ("RETRY", "TIME_OUT_WF", "ALERT_ONLY")}
+_NON_NEGATIVE = (
+    "retryCount",
+    "retryDelaySeconds",
+    "timeoutSeconds",
+    "pollTimeoutSeconds",
+    "totalTimeoutSeconds",
+    "maxRetryDelaySeconds",
+    "backoffJitterMs",
+    "rateLimitPerFrequency",
+    "rateLimitFrequencyInSeconds",
+    "concurrentExecLimit",
+)
+_ENUMS = {
+    "retryLogic": ("FIXED", "LINEAR_BACKOFF", "EXPONENTIAL_BACKOFF"),
+    "timeoutPolicy": ("RETRY", "TIME_OUT_WF", "ALERT_ONLY"),
+}
 
 
 def check_task_def(td: Mapping[str, Any], path: str, report: Report, inline: bool = False) -> None:
@@ -219,31 +338,64 @@ def check_task_def(td: Mapping[str, Any], path: str, report: Report, inline: boo
         name = "?"
     for field in _NON_NEGATIVE:
         value = td.get(field)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-            report(f"TaskDef '{name}' {field} is {value!r}; it must be a whole number >= 0",
-                   f"{path}.{field}", "negative")
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < 0
+        ):
+            report(
+                f"TaskDef '{name}' {field} is {value!r}; it must be a whole number >= 0",
+                f"{path}.{field}",
+                "negative",
+            )
     scale = td.get("backoffScaleFactor")
     if scale is not None and (not isinstance(scale, int) or scale < 1):
-        report(f"TaskDef '{name}' backoffScaleFactor is {scale!r}; it must be >= 1", f"{path}.backoffScaleFactor",
-               "negative")
+        report(
+            f"TaskDef '{name}' backoffScaleFactor is {scale!r}; it must be >= 1",
+            f"{path}.backoffScaleFactor",
+            "negative",
+        )
     for field, allowed in _ENUMS.items():
         value = td.get(field)
         if value is not None and value not in allowed:
-            report(f"TaskDef '{name}' {field} is {value!r}; expected one of {', '.join(allowed)}",
-                   f"{path}.{field}", "enum")
+            report(
+                f"TaskDef '{name}' {field} is {value!r}; expected one of {', '.join(allowed)}",
+                f"{path}.{field}",
+                "enum",
+            )
     timeout = td.get("timeoutSeconds") or 0
     response = td.get("responseTimeoutSeconds", 3600)
     total = td.get("totalTimeoutSeconds") or 0
     if isinstance(response, int) and response < 1 and "responseTimeoutSeconds" in td:
-        report(f"TaskDef '{name}' responseTimeoutSeconds is {response}; it must be at least 1 second",
-               f"{path}.responseTimeoutSeconds", "response-timeout")
+        report(
+            f"TaskDef '{name}' responseTimeoutSeconds is {response}; it must be at least 1 second",
+            f"{path}.responseTimeoutSeconds",
+            "response-timeout",
+        )
     explicit = "responseTimeoutSeconds" in td or not inline
-    if explicit and isinstance(timeout, int) and isinstance(response, int) and timeout > 0 and response > timeout:
+    if (
+        explicit
+        and isinstance(timeout, int)
+        and isinstance(response, int)
+        and timeout > 0
+        and response > timeout
+    ):
         implicit = "" if "responseTimeoutSeconds" in td else " (Conductor's default)"
-        report(f"TaskDef '{name}' responseTimeoutSeconds {response}{implicit} is above timeoutSeconds {timeout}; "
-               f"Conductor rejects it" + (" when it is registered" if inline else ""),
-               f"{path}.responseTimeoutSeconds", "response-timeout",
-               f"Set response_timeout_seconds to at most {timeout}.", severity="warning" if inline else "error")
-    if isinstance(timeout, int) and isinstance(total, int) and timeout > 0 and total > 0 and timeout > total:
-        report(f"TaskDef '{name}' timeoutSeconds {timeout} is above totalTimeoutSeconds {total}",
-               f"{path}.timeoutSeconds", "total-timeout")
+        report(
+            f"TaskDef '{name}' responseTimeoutSeconds {response}{implicit} is above timeoutSeconds {timeout}; "
+            f"Conductor rejects it" + (" when it is registered" if inline else ""),
+            f"{path}.responseTimeoutSeconds",
+            "response-timeout",
+            f"Set response_timeout_seconds to at most {timeout}.",
+            severity="warning" if inline else "error",
+        )
+    if (
+        isinstance(timeout, int)
+        and isinstance(total, int)
+        and timeout > 0
+        and total > 0
+        and timeout > total
+    ):
+        report(
+            f"TaskDef '{name}' timeoutSeconds {timeout} is above totalTimeoutSeconds {total}",
+            f"{path}.timeoutSeconds",
+            "total-timeout",
+        )

@@ -61,7 +61,9 @@ def _load_module(spec_text: str) -> ModuleType:
             module_name = ".".join(resolved.relative_to(Path(cwd).resolve()).with_suffix("").parts)
         except ValueError:
             module_name = resolved.stem
-        if module_name in sys.modules and getattr(sys.modules[module_name], "__file__", None) == str(resolved):
+        if module_name in sys.modules and getattr(
+            sys.modules[module_name], "__file__", None
+        ) == str(resolved):
             return sys.modules[module_name]
         spec = importlib.util.spec_from_file_location(module_name, resolved)
         if spec is None or spec.loader is None:
@@ -78,7 +80,9 @@ def _load_module(spec_text: str) -> ModuleType:
         return importlib.import_module(spec_text)
     except ModuleNotFoundError as err:
         if err.name and spec_text.startswith(err.name):
-            raise TargetError(f"no module named {spec_text!r} (and no such .py file)", usage=True) from None
+            raise TargetError(
+                f"no module named {spec_text!r} (and no such .py file)", usage=True
+            ) from None
         raise _import_failure(spec_text, err) from None
     except Exception as err:
         raise _import_failure(spec_text, err) from None
@@ -97,8 +101,10 @@ def load_workflows(target: str) -> list[WorkflowFunction[..., Any]]:
         if found is None:
             raise TargetError(f"{module_part} has no attribute '{function}'", usage=True)
         if not isinstance(found, WorkflowFunction):
-            raise TargetError(f"{module_part}:{function} is a {type(found).__name__}, not a @workflow function",
-                              usage=True)
+            raise TargetError(
+                f"{module_part}:{function} is a {type(found).__name__}, not a @workflow function",
+                usage=True,
+            )
         return [found]
     workflows = [v for v in vars(module).values() if isinstance(v, WorkflowFunction)]
     own = [w for w in workflows if getattr(w.fn, "__module__", None) == module.__name__]

@@ -52,10 +52,27 @@ class _Checker:
         self.by_ref: dict[str, _Site] = {}
         self.list_kind: dict[str, str] = {}  # list id -> container type owning that list
 
-    def report(self, message: str, path: str, code: str, hint: str | None = None,
-               severity: str = "error", task: str | None = None) -> None:
-        self.problems.append(Problem(message, code=code, location=self.locate(path), json_path=path,
-                                     hint=hint, workflow=self.name, task=task, severity=severity))
+    def report(
+        self,
+        message: str,
+        path: str,
+        code: str,
+        hint: str | None = None,
+        severity: str = "error",
+        task: str | None = None,
+    ) -> None:
+        self.problems.append(
+            Problem(
+                message,
+                code=code,
+                location=self.locate(path),
+                json_path=path,
+                hint=hint,
+                workflow=self.name,
+                task=task,
+                severity=severity,
+            )
+        )
 
     # -- structure -----------------------------------------------------------
     def walk(self, tasks: object, list_id: str, path: str, scope: Scope) -> None:
@@ -72,9 +89,13 @@ class _Checker:
             if kind in ("FORK_JOIN", "FORK_JOIN_DYNAMIC"):
                 following = tasks[index + 1] if index + 1 < len(tasks) else None
                 if not isinstance(following, Mapping) or following.get("type") != "JOIN":
-                    self.report(f"{kind} '{task.get('taskReferenceName')}' is not followed by a JOIN; Conductor "
-                                f"fails the workflow when it reaches it", here, "fork-join",
-                                "Put a JOIN task right after it, with joinOn listing each branch's last task.")
+                    self.report(
+                        f"{kind} '{task.get('taskReferenceName')}' is not followed by a JOIN; Conductor "
+                        f"fails the workflow when it reaches it",
+                        here,
+                        "fork-join",
+                        "Put a JOIN task right after it, with joinOn listing each branch's last task.",
+                    )
                 elif kind == "FORK_JOIN":
                     self.check_join_on(task, following, here, f"{path}[{index + 1}]")
 
@@ -89,25 +110,47 @@ class _Checker:
         if ref in self.by_ref:
             first = self.by_ref[ref]
             where = self.locate(first.path) or first.path
-            self.report(f"taskReferenceName '{ref}' is used twice (first at {where}); it must be unique across "
-                        f"the whole workflow, nested tasks included", path, "duplicate-ref",
-                        "Give one of the calls ref='another_name'.", task=ref)
+            self.report(
+                f"taskReferenceName '{ref}' is used twice (first at {where}); it must be unique across "
+                f"the whole workflow, nested tasks included",
+                path,
+                "duplicate-ref",
+                "Give one of the calls ref='another_name'.",
+                task=ref,
+            )
         else:
             if "__" in ref:
-                self.report(f"taskReferenceName '{ref}' contains '__', which breaks references inside DO_WHILE "
-                            f"loops (Conductor splits on '__')", path, "ref-underscores", severity="warning", task=ref)
+                self.report(
+                    f"taskReferenceName '{ref}' contains '__', which breaks references inside DO_WHILE "
+                    f"loops (Conductor splits on '__')",
+                    path,
+                    "ref-underscores",
+                    severity="warning",
+                    task=ref,
+                )
             self.by_ref[ref] = site
         if not isinstance(name, str) or not name:
             self.report(f"task '{ref}' has no name", path, "missing-name", task=ref)
         kind = task.get("type", "SIMPLE")
         if not isinstance(kind, str):
-            self.report(f"task '{ref}' type is {kind!r}, not a string", f"{path}.type", "shape", task=ref)
+            self.report(
+                f"task '{ref}' type is {kind!r}, not a string", f"{path}.type", "shape", task=ref
+            )
             kind = "SIMPLE"
         params = task.get("inputParameters")
         if params is not None and not isinstance(params, Mapping):
-            self.report(f"task '{ref}' inputParameters must be an object", f"{path}.inputParameters", "shape")
-        check_task(task, path, lambda m, p, c, hint=None, severity="error": self.report(
-            f"task '{ref}': {m}", p, c, hint, severity, ref))
+            self.report(
+                f"task '{ref}' inputParameters must be an object",
+                f"{path}.inputParameters",
+                "shape",
+            )
+        check_task(
+            task,
+            path,
+            lambda m, p, c, hint=None, severity="error": self.report(
+                f"task '{ref}': {m}", p, c, hint, severity, ref
+            ),
+        )
         inline_def = task.get("taskDefinition")
         if isinstance(inline_def, Mapping):
             check_task_def(inline_def, f"{path}.taskDefinition", self.report, inline=True)
@@ -115,7 +158,13 @@ class _Checker:
             cases = task.get("decisionCases")
             if isinstance(cases, Mapping):
                 for key, branch in cases.items():
-                    self.walk_child(branch, kind, f"{path}/case:{key}", _key_path(f"{path}.decisionCases", key), scope)
+                    self.walk_child(
+                        branch,
+                        kind,
+                        f"{path}/case:{key}",
+                        _key_path(f"{path}.decisionCases", key),
+                        scope,
+                    )
             default = task.get("defaultCase")
             if default is not None:
                 self.walk_child(default, kind, f"{path}/default", f"{path}.defaultCase", scope)
@@ -123,9 +172,13 @@ class _Checker:
             forks = task.get("forkTasks")
             if isinstance(forks, list):
                 for index, branch in enumerate(forks):
-                    self.walk_child(branch, kind, f"{path}/fork:{index}", f"{path}.forkTasks[{index}]", scope)
+                    self.walk_child(
+                        branch, kind, f"{path}/fork:{index}", f"{path}.forkTasks[{index}]", scope
+                    )
         elif kind == "DO_WHILE":
-            self.walk_child(task.get("loopOver") or [], kind, f"{path}/loop", f"{path}.loopOver", scope)
+            self.walk_child(
+                task.get("loopOver") or [], kind, f"{path}/loop", f"{path}.loopOver", scope
+            )
         elif kind == "SUB_WORKFLOW":
             sub = task.get("subWorkflowParam")
             inline = sub.get("workflowDefinition") if isinstance(sub, Mapping) else None
@@ -138,25 +191,38 @@ class _Checker:
         self.list_kind[list_id] = kind
         self.walk(tasks, list_id, path, scope)
 
-    def check_join_on(self, fork: Mapping[str, Any], join: Mapping[str, Any], fork_path: str, join_path: str) -> None:
+    def check_join_on(
+        self, fork: Mapping[str, Any], join: Mapping[str, Any], fork_path: str, join_path: str
+    ) -> None:
         join_on = join.get("joinOn")
         if not isinstance(join_on, list):
-            self.report(f"JOIN '{join.get('taskReferenceName')}' has no joinOn list", join_path, "join-on")
+            self.report(
+                f"JOIN '{join.get('taskReferenceName')}' has no joinOn list", join_path, "join-on"
+            )
             return
         wanted = {r for r in join_on if isinstance(r, str)}
         for index, branch in enumerate(fork.get("forkTasks") or []):
             refs = _refs_in(branch)
             if refs and not wanted & refs:
-                last = branch[-1].get("taskReferenceName") if isinstance(branch[-1], Mapping) else "?"
-                self.report(f"JOIN '{join.get('taskReferenceName')}' joinOn misses branch {index} of FORK_JOIN "
-                            f"'{fork.get('taskReferenceName')}' (tasks {', '.join(sorted(refs))}); the JOIN will "
-                            f"not wait for it", f"{join_path}.joinOn", "join-on", f"Add '{last}' to joinOn.")
+                last = (
+                    branch[-1].get("taskReferenceName") if isinstance(branch[-1], Mapping) else "?"
+                )
+                self.report(
+                    f"JOIN '{join.get('taskReferenceName')}' joinOn misses branch {index} of FORK_JOIN "
+                    f"'{fork.get('taskReferenceName')}' (tasks {', '.join(sorted(refs))}); the JOIN will "
+                    f"not wait for it",
+                    f"{join_path}.joinOn",
+                    "join-on",
+                    f"Add '{last}' to joinOn.",
+                )
 
     # -- references ----------------------------------------------------------
     def check_references(self) -> None:
         for site in self.sites:
             task = site.task
-            values: list[tuple[object, str]] = [(task.get("inputParameters"), f"{site.path}.inputParameters")]
+            values: list[tuple[object, str]] = [
+                (task.get("inputParameters"), f"{site.path}.inputParameters")
+            ]
             if "items" in task:
                 values.append((task.get("items"), f"{site.path}.items"))
             for value, base in values:
@@ -183,20 +249,35 @@ class _Checker:
                 close = difflib.get_close_matches(head, list(self.by_ref), n=1)
                 hint = f"Did you mean '{close[0]}'?" if close else None
             if head.isupper() and head.replace("_", "").isalnum():
-                self.report(f"{who} reads '${{{expr}}}': no task has taskReferenceName '{head}', so it resolves "
-                            f"only if the Conductor server has an environment variable {head}", path, "env-ref",
-                            "Pass the value as a workflow input instead.", severity="warning",
-                            task=reader.ref if reader else None)
+                self.report(
+                    f"{who} reads '${{{expr}}}': no task has taskReferenceName '{head}', so it resolves "
+                    f"only if the Conductor server has an environment variable {head}",
+                    path,
+                    "env-ref",
+                    "Pass the value as a workflow input instead.",
+                    severity="warning",
+                    task=reader.ref if reader else None,
+                )
                 return
-            self.report(f"{who} reads '${{{expr}}}', but no task has taskReferenceName '{head}'", path,
-                        "unknown-ref", hint, task=reader.ref if reader else None)
+            self.report(
+                f"{who} reads '${{{expr}}}', but no task has taskReferenceName '{head}'",
+                path,
+                "unknown-ref",
+                hint,
+                task=reader.ref if reader else None,
+            )
             return
         if reader is None:
             return
         why = self.order_problem(reader, target)
         if why:
-            self.report(f"{who} reads '${{{expr}}}', but '{head}' {why}", path, "ref-order",
-                        "A task can only read tasks that run before it on every path to it.", task=reader.ref)
+            self.report(
+                f"{who} reads '${{{expr}}}', but '{head}' {why}",
+                path,
+                "ref-order",
+                "A task can only read tasks that run before it on every path to it.",
+                task=reader.ref,
+            )
 
     def order_problem(self, reader: _Site, target: _Site) -> str | None:
         a, b = reader.scope, target.scope
@@ -205,8 +286,10 @@ class _Checker:
             k += 1
         if k == len(b):
             if k == len(a) and (reader.task.get("type") != "DO_WHILE"):
-                return ("is this task itself; a task's input is computed before the task exists, "
-                        "so this resolves to null")
+                return (
+                    "is this task itself; a task's input is computed before the task exists, "
+                    "so this resolves to null"
+                )
             return None  # the target contains the reader: it started first
         if k == len(a):
             if reader.task.get("type") == "DO_WHILE":
@@ -216,7 +299,7 @@ class _Checker:
         if list_a == list_b:
             if index_b < index_a:
                 return None
-            if any(self.list_kind.get(lid) == "DO_WHILE" for lid, _ in a[:k + 1]):
+            if any(self.list_kind.get(lid) == "DO_WHILE" for lid, _ in a[: k + 1]):
                 return None  # an earlier iteration of the enclosing loop ran it
             return "runs later in the workflow"
         kind = self.list_kind.get(list_b)
@@ -231,22 +314,36 @@ class _Checker:
             self.report("workflow has no name", f"{root}.name", "workflow-name")
         tasks = wf.get("tasks")
         if not isinstance(tasks, list) or not tasks:
-            self.report("workflow has no tasks", f"{root}.tasks", "workflow-tasks",
-                        "A WorkflowDef needs at least one task.")
+            self.report(
+                "workflow has no tasks",
+                f"{root}.tasks",
+                "workflow-tasks",
+                "A WorkflowDef needs at least one task.",
+            )
         else:
             self.walk(tasks, "root", f"{root}.tasks", ())
         schema = wf.get("schemaVersion", 2)
         if schema != 2:
-            self.report(f"schemaVersion is {schema!r}; Conductor accepts only 2", f"{root}.schemaVersion",
-                        "schema-version", "Set schemaVersion to 2 and write inputs as ${...} expressions.")
+            self.report(
+                f"schemaVersion is {schema!r}; Conductor accepts only 2",
+                f"{root}.schemaVersion",
+                "schema-version",
+                "Set schemaVersion to 2 and write inputs as ${...} expressions.",
+            )
         timeout = wf.get("timeoutSeconds", 0)
         if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 0:
-            self.report(f"timeoutSeconds is {timeout!r}; it must be a whole number >= 0", f"{root}.timeoutSeconds",
-                        "negative")
+            self.report(
+                f"timeoutSeconds is {timeout!r}; it must be a whole number >= 0",
+                f"{root}.timeoutSeconds",
+                "negative",
+            )
         policy = wf.get("timeoutPolicy")
         if policy is not None and policy not in ("TIME_OUT_WF", "ALERT_ONLY"):
-            self.report(f"workflow timeoutPolicy is {policy!r}; expected TIME_OUT_WF or ALERT_ONLY",
-                        f"{root}.timeoutPolicy", "enum")
+            self.report(
+                f"workflow timeoutPolicy is {policy!r}; expected TIME_OUT_WF or ALERT_ONLY",
+                f"{root}.timeoutPolicy",
+                "enum",
+            )
         output = wf.get("outputParameters")
         if output is not None and not isinstance(output, Mapping):
             self.report("outputParameters must be an object", f"{root}.outputParameters", "shape")
@@ -273,7 +370,9 @@ def _refs_in(tasks: object) -> set[str]:
     return found
 
 
-def validate_workflow_def(wf: object, *, path: str = "$", locate: Locator | None = None) -> list[Problem]:
+def validate_workflow_def(
+    wf: object, *, path: str = "$", locate: Locator | None = None
+) -> list[Problem]:
     """Every problem in a Conductor WorkflowDef (errors and warnings), in document order.
 
     Args:
@@ -282,20 +381,38 @@ def validate_workflow_def(wf: object, *, path: str = "$", locate: Locator | None
         locate: maps a JSON path to the Python source line that produced it, if any.
     """
     if not isinstance(wf, Mapping):
-        return [Problem(f"expected a WorkflowDef object, got {type(wf).__name__}", code="shape", json_path=path)]
+        return [
+            Problem(
+                f"expected a WorkflowDef object, got {type(wf).__name__}",
+                code="shape",
+                json_path=path,
+            )
+        ]
     checker = _Checker(wf, path, locate or _no_location)
     checker.run()
     return checker.problems
 
 
-def validate_task_defs(task_defs: object, *, path: str = "$", locate: Locator | None = None) -> list[Problem]:
+def validate_task_defs(
+    task_defs: object, *, path: str = "$", locate: Locator | None = None
+) -> list[Problem]:
     """Every problem in a list of TaskDefs."""
     problems: list[Problem] = []
     finder = locate or _no_location
 
-    def report(message: str, where: str, code: str, hint: str | None = None, severity: str = "error") -> None:
-        problems.append(Problem(message, code=code, location=finder(where), json_path=where, hint=hint,
-                                severity=severity))
+    def report(
+        message: str, where: str, code: str, hint: str | None = None, severity: str = "error"
+    ) -> None:
+        problems.append(
+            Problem(
+                message,
+                code=code,
+                location=finder(where),
+                json_path=where,
+                hint=hint,
+                severity=severity,
+            )
+        )
 
     if not isinstance(task_defs, list):
         report(f"expected a list of TaskDefs, got {type(task_defs).__name__}", path, "shape")
@@ -304,5 +421,7 @@ def validate_task_defs(task_defs: object, *, path: str = "$", locate: Locator | 
         if isinstance(td, Mapping):
             check_task_def(td, f"{path}[{index}]", report)
         else:
-            report(f"expected a TaskDef object, got {type(td).__name__}", f"{path}[{index}]", "shape")
+            report(
+                f"expected a TaskDef object, got {type(td).__name__}", f"{path}[{index}]", "shape"
+            )
     return problems

@@ -8,20 +8,37 @@ each into its own step list; Python control flow on task outputs is refused
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
-
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from flowdsl import _trace
 from flowdsl.errors import Problem, SourceLocation, caller_location
 from flowdsl.handle import Handle
-from flowdsl.nodes import NO_OPTIONS, CallOptions, DoWhile, DynamicFork, Fork, Step, SubWorkflow, Switch
+from flowdsl.nodes import (
+    NO_OPTIONS,
+    CallOptions,
+    DoWhile,
+    DynamicFork,
+    Fork,
+    Step,
+    SubWorkflow,
+    Switch,
+)
 from flowdsl.ref import Ref
 from flowdsl.spec import duration_seconds
 from flowdsl.task import TaskFunction
 from flowdsl.workflow import WorkflowFunction, WorkflowRef
 
-__all__ = ["JsExpr", "LoopHandle", "do_while", "dynamic_fork", "fork", "js", "sub_workflow", "switch"]
+__all__ = [
+    "JsExpr",
+    "LoopHandle",
+    "do_while",
+    "dynamic_fork",
+    "fork",
+    "js",
+    "sub_workflow",
+    "switch",
+]
 
 T = TypeVar("T")
 
@@ -57,17 +74,26 @@ def _options(**given: Any) -> CallOptions:
     return CallOptions(**given)
 
 
-def _branch(tracer: _trace.Tracer, fn: object, what: str, where: SourceLocation
-            ) -> tuple[tuple[Step, ...], Any]:
+def _branch(
+    tracer: _trace.Tracer, fn: object, what: str, where: SourceLocation
+) -> tuple[tuple[Step, ...], Any]:
     if not callable(fn):
-        tracer.report(Problem(f"{what} is {type(fn).__name__}, not a function", code="bad-branch",
-                              location=where, hint="Pass a zero-argument function, e.g. lambda: my_task(x)."))
+        tracer.report(
+            Problem(
+                f"{what} is {type(fn).__name__}, not a function",
+                code="bad-branch",
+                location=where,
+                hint="Pass a zero-argument function, e.g. lambda: my_task(x).",
+            )
+        )
         return (), None
     steps, result = tracer.trace_branch(fn)
     return tuple(steps), result
 
 
-def fork(*branches: Callable[[], T], ref: str | None = None, join_ref: str | None = None) -> tuple[T, ...]:
+def fork(
+    *branches: Callable[[], T], ref: str | None = None, join_ref: str | None = None
+) -> tuple[T, ...]:
     """Run branches in parallel: FORK_JOIN, then a JOIN on each branch's last task.
 
     Returns each branch's return value; a branch returning None gives a handle
@@ -81,21 +107,33 @@ def fork(*branches: Callable[[], T], ref: str | None = None, join_ref: str | Non
     for i, branch in enumerate(branches):
         steps, result = _branch(tracer, branch, f"branch {i + 1} of fork '{fork_ref}'", where)
         if not steps:
-            tracer.report(Problem(f"branch {i + 1} of fork '{fork_ref}' has no tasks", code="empty-branch",
-                                  location=where, hint="Every fork branch must call at least one task."))
+            tracer.report(
+                Problem(
+                    f"branch {i + 1} of fork '{fork_ref}' has no tasks",
+                    code="empty-branch",
+                    location=where,
+                    hint="Every fork branch must call at least one task.",
+                )
+            )
         elif isinstance(steps[-1], Switch):
-            tracer.report(Problem(
-                f"branch {i + 1} of fork '{fork_ref}' ends with switch '{steps[-1].ref}'; the JOIN "
-                f"waits for the SWITCH task, which completes before its case's tasks do",
-                code="join-on-switch", location=where, severity="warning",
-                hint="End the branch with a task after the switch, e.g. noop().",
-            ))
+            tracer.report(
+                Problem(
+                    f"branch {i + 1} of fork '{fork_ref}' ends with switch '{steps[-1].ref}'; the JOIN "
+                    f"waits for the SWITCH task, which completes before its case's tasks do",
+                    code="join-on-switch",
+                    location=where,
+                    severity="warning",
+                    hint="End the branch with a task after the switch, e.g. noop().",
+                )
+            )
         if result is None and steps:
             result = Handle(last_ref(steps[-1]), "TASK")
         traced.append(steps)
         results.append(result)
     if not branches:
-        tracer.report(Problem("fork() needs at least one branch", code="empty-fork", location=where))
+        tracer.report(
+            Problem("fork() needs at least one branch", code="empty-fork", location=where)
+        )
     join = tracer.new_ref(f"{fork_ref}_join", join_ref, where)
     join_on = tuple(last_ref(s[-1]) for s in traced if s)
     tracer.add(Fork(fork_ref, where, NO_OPTIONS, tuple(traced), join, join_on))
@@ -131,20 +169,39 @@ def dynamic_fork(
             params["forkTaskWorkflowVersion"] = str(task_fn.version)
         base = f"{task_fn.name}_fork"
     else:
-        tracer.report(Problem(f"dynamic_fork() takes a @task or workflow, not {type(task_fn).__name__}",
-                              code="bad-call", location=where))
+        tracer.report(
+            Problem(
+                f"dynamic_fork() takes a @task or workflow, not {type(task_fn).__name__}",
+                code="bad-call",
+                location=where,
+            )
+        )
         base = "dynamic_fork"
-    if isinstance(inputs, list | tuple) or isinstance(inputs, Ref):
+    if isinstance(inputs, list | tuple | Ref):
         params["forkTaskInputs"] = list(inputs) if isinstance(inputs, tuple) else inputs
     else:
-        tracer.report(Problem(
-            f"dynamic_fork() inputs must be a list of input dicts or a reference to one, not "
-            f"{type(inputs).__name__}", code="bad-call", location=where,
-            hint="Pass e.g. formats.output['inputs'] where that task returns a list of dicts."))
+        tracer.report(
+            Problem(
+                f"dynamic_fork() inputs must be a list of input dicts or a reference to one, not "
+                f"{type(inputs).__name__}",
+                code="bad-call",
+                location=where,
+                hint="Pass e.g. formats.output['inputs'] where that task returns a list of dicts.",
+            )
+        )
     fork_ref = tracer.new_ref(base, ref, where)
     join = tracer.new_ref(f"{fork_ref}_join", join_ref, where)
-    tracer.add(DynamicFork(fork_ref, where, _options(optional=optional), params, join, spec,
-                           task_fn if spec is None else None))
+    tracer.add(
+        DynamicFork(
+            fork_ref,
+            where,
+            _options(optional=optional),
+            params,
+            join,
+            spec,
+            task_fn if spec is None else None,
+        )
+    )
     return Handle(join, "JOIN")
 
 
@@ -182,22 +239,42 @@ def switch(
     traced: list[tuple[str, tuple[Step, ...]]] = []
     seen: set[str] = set()
     if not isinstance(cases, Mapping):
-        tracer.report(Problem("switch() cases must be a dict of case value -> branch function",
-                              code="bad-call", location=where))
+        tracer.report(
+            Problem(
+                "switch() cases must be a dict of case value -> branch function",
+                code="bad-call",
+                location=where,
+            )
+        )
         cases = {}
     for key, branch in cases.items():
         name = _case_key(key)
         if name in seen:
-            tracer.report(Problem(f"switch '{switch_ref}' has case '{name}' twice", code="duplicate-case",
-                                  location=where))
+            tracer.report(
+                Problem(
+                    f"switch '{switch_ref}' has case '{name}' twice",
+                    code="duplicate-case",
+                    location=where,
+                )
+            )
         seen.add(name)
         steps, _ = _branch(tracer, branch, f"case '{name}' of switch '{switch_ref}'", where)
         traced.append((name, steps))
     default_steps: tuple[Step, ...] = ()
     if default is not None:
         default_steps, _ = _branch(tracer, default, f"default of switch '{switch_ref}'", where)
-    tracer.add(Switch(switch_ref, where, NO_OPTIONS, evaluator, expression, inputs, tuple(traced),
-                      default_steps))
+    tracer.add(
+        Switch(
+            switch_ref,
+            where,
+            NO_OPTIONS,
+            evaluator,
+            expression,
+            inputs,
+            tuple(traced),
+            default_steps,
+        )
+    )
     return Handle(switch_ref, "SWITCH")
 
 
@@ -255,10 +332,14 @@ def do_while(
         cond = cap if cond is None else f"({cond}) && {cap}"
     if cond is None:
         if items is None:
-            tracer.report(Problem(
-                f"do_while '{loop_ref}' has no condition, items or max_iterations, so it would never stop",
-                code="bad-loop", location=where,
-                hint=f"Pass condition=\"$.{loop_ref}['iteration'] < 5\", items=..., or max_iterations=."))
+            tracer.report(
+                Problem(
+                    f"do_while '{loop_ref}' has no condition, items or max_iterations, so it would never stop",
+                    code="bad-loop",
+                    location=where,
+                    hint=f"Pass condition=\"$.{loop_ref}['iteration'] < 5\", items=..., or max_iterations=.",
+                )
+            )
         cond = "true"
     if keep_last_n is not None:
         inputs["keepLastN"] = keep_last_n
@@ -266,8 +347,14 @@ def do_while(
     fn: object = (lambda: body(handle)) if wants_handle else body
     steps, _ = _branch(tracer, fn, f"body of do_while '{loop_ref}'", where)
     if not steps:
-        tracer.report(Problem(f"do_while '{loop_ref}' has an empty body", code="empty-loop",
-                              location=where, hint="The body must call at least one task."))
+        tracer.report(
+            Problem(
+                f"do_while '{loop_ref}' has an empty body",
+                code="empty-loop",
+                location=where,
+                hint="The body must call at least one task.",
+            )
+        )
     tracer.add(DoWhile(loop_ref, where, NO_OPTIONS, cond, inputs, steps, items))
     return handle
 
@@ -279,8 +366,11 @@ def _arity(fn: Callable[..., Any]) -> int:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
         return 0
-    return sum(1 for p in sig.parameters.values()
-               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty)
+    return sum(
+        1
+        for p in sig.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    )
 
 
 def sub_workflow(
@@ -304,6 +394,7 @@ def sub_workflow(
     """
     tracer = _trace.current("sub_workflow()")
     where = caller_location()
+    ver: int | None
     all_inputs = {**(_inputs or {}), **inputs}
     if isinstance(target, WorkflowFunction):
         name, ver = target.name, version if version is not None else target.version
@@ -312,27 +403,53 @@ def sub_workflow(
         unknown = [k for k in all_inputs if k not in target.params]
         for key in unknown:
             close = difflib.get_close_matches(key, list(target.params), n=1)
-            tracer.report(Problem(
-                f"workflow '{name}' has no input '{key}'", code="bad-call", location=where,
-                hint=f"Did you mean '{close[0]}'?" if close else f"Inputs: {', '.join(target.params)}."))
-        missing = [p for p in target.params if p not in all_inputs and p not in target.param_defaults]
+            tracer.report(
+                Problem(
+                    f"workflow '{name}' has no input '{key}'",
+                    code="bad-call",
+                    location=where,
+                    hint=f"Did you mean '{close[0]}'?"
+                    if close
+                    else f"Inputs: {', '.join(target.params)}.",
+                )
+            )
+        missing = [
+            p for p in target.params if p not in all_inputs and p not in target.param_defaults
+        ]
         if missing:
-            tracer.report(Problem(
-                f"sub-workflow '{name}' is missing input{'s' if len(missing) > 1 else ''} "
-                f"{', '.join(repr(m) for m in missing)}", code="bad-call", location=where))
+            tracer.report(
+                Problem(
+                    f"sub-workflow '{name}' is missing input{'s' if len(missing) > 1 else ''} "
+                    f"{', '.join(repr(m) for m in missing)}",
+                    code="bad-call",
+                    location=where,
+                )
+            )
     elif isinstance(target, WorkflowRef):
         name, ver = target.name, version if version is not None else target.version
         if inline:
-            tracer.report(Problem(f"sub_workflow(inline=True) needs a @workflow function; '{name}' "
-                                  f"is only known by name", code="bad-call", location=where))
+            tracer.report(
+                Problem(
+                    f"sub_workflow(inline=True) needs a @workflow function; '{name}' "
+                    f"is only known by name",
+                    code="bad-call",
+                    location=where,
+                )
+            )
             inline = False
     else:
-        tracer.report(Problem(
-            f"sub_workflow() takes a @workflow function or external_workflow(name, version), not "
-            f"{type(target).__name__}", code="bad-call", location=where))
+        tracer.report(
+            Problem(
+                f"sub_workflow() takes a @workflow function or external_workflow(name, version), not "
+                f"{type(target).__name__}",
+                code="bad-call",
+                location=where,
+            )
+        )
         name, ver = "invalid", version
     sub_ref = tracer.new_ref(name, ref, where)
     options = _options(optional=optional, retry_count=retry_count, start_delay=start_delay)
-    tracer.add(SubWorkflow(sub_ref, where, options, name, ver, all_inputs, target, inline,
-                           task_to_domain))
+    tracer.add(
+        SubWorkflow(sub_ref, where, options, name, ver, all_inputs, target, inline, task_to_domain)
+    )
     return Handle(sub_ref, "SUB_WORKFLOW")

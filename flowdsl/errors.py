@@ -11,8 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
-
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 __all__ = [
     "FlowError",

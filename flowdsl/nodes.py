@@ -10,9 +10,8 @@ JSON and reports values that are not JSON.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
-
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from flowdsl.errors import Problem, SourceLocation
 from flowdsl.spec import TaskSpec, WorkflowSpec

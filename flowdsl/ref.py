@@ -22,7 +22,10 @@ _IDENT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 
 def _is_plain_key(key: str) -> bool:
     """True when ``key`` can follow a dot in a JSONPath (else it needs ['...'])."""
-    return bool(key) and not key[0].isdigit() and key[0] != "-" and all(c in _IDENT_CHARS for c in key)
+    return (
+        bool(key) and not key[0].isdigit() and key[0] != "-" and all(c in _IDENT_CHARS for c in key)
+    )
+
 
 # A declared output structure: key -> nested schema (or None when the value is opaque).
 OutputSchema = Mapping[str, "OutputSchema | None"]
@@ -48,7 +51,7 @@ _ADVICE = {
     "order": (
         "compares",
         "with `<`/`>`",
-        "Use flowdsl.switch(flowdsl.js('$.x > 10 ? \"big\" : \"small\"', x=value), {...}).",
+        'Use flowdsl.switch(flowdsl.js(\'$.x > 10 ? "big" : "small"\', x=value), {...}).',
     ),
     "len": (
         "takes len() of",
@@ -78,7 +81,9 @@ class Ref:
 
     __slots__ = ("_path", "_schema", "_task")
 
-    def __init__(self, path: str, task: str | None = None, schema: OutputSchema | None = None) -> None:
+    def __init__(
+        self, path: str, task: str | None = None, schema: OutputSchema | None = None
+    ) -> None:
         self._path = path
         self._task = task  # the taskReferenceName this reads from, or None for workflow.*
         self._schema = schema

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-
-from dataclasses import dataclass, field
 
 from flowdsl.errors import FlowError, SourceLocation
 
@@ -114,7 +113,9 @@ def duration_seconds(value: object, option: str) -> int:
     if isinstance(value, timedelta):
         seconds = value.total_seconds()
         if seconds != int(seconds):
-            msg = f"{option}={value!r} is not a whole number of seconds; Conductor counts in seconds"
+            msg = (
+                f"{option}={value!r} is not a whole number of seconds; Conductor counts in seconds"
+            )
             raise OptionError(msg)
         return int(seconds)
     if isinstance(value, bool) or not isinstance(value, int):

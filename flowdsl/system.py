@@ -8,7 +8,7 @@ Every function takes the common keywords ``ref``, ``optional``,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flowdsl import _trace
@@ -40,24 +40,54 @@ __all__ = [
 ]
 
 _PROPERTIES = {
-    "workflowId", "parentWorkflowId", "parentWorkflowTaskId", "workflowType", "version",
-    "correlationId", "status", "reasonForIncompletion", "schemaVersion", "input", "output",
+    "workflowId",
+    "parentWorkflowId",
+    "parentWorkflowTaskId",
+    "workflowType",
+    "version",
+    "correlationId",
+    "status",
+    "reasonForIncompletion",
+    "schemaVersion",
+    "input",
+    "output",
     "variables",
 }
 
 
-def _emit(type_: str, base: str, inputs: Mapping[str, Any], *, ref: str | None, name: str | None,
-          fields: Mapping[str, Any] | None = None, optional: bool | None = None,
-          start_delay: Any = None, retry_count: int | None = None, description: str | None = None,
-          async_complete: bool | None = None, permissive: bool | None = None) -> Handle[dict[str, Any]]:
+def _emit(
+    type_: str,
+    base: str,
+    inputs: Mapping[str, Any],
+    *,
+    ref: str | None,
+    name: str | None,
+    fields: Mapping[str, Any] | None = None,
+    optional: bool | None = None,
+    start_delay: Any = None,
+    retry_count: int | None = None,
+    description: str | None = None,
+    async_complete: bool | None = None,
+    permissive: bool | None = None,
+) -> Handle[dict[str, Any]]:
     from flowdsl.control import _options
 
     tracer = _trace.current(f"{type_.lower()}()")
     where = caller_location(1)
     task_ref = tracer.new_ref(base, ref, where)
-    options = _options(optional=optional, start_delay=start_delay, retry_count=retry_count,
-                       description=description, async_complete=async_complete, permissive=permissive)
-    tracer.add(SystemTask(task_ref, where, options, type_, name or task_ref, dict(inputs), dict(fields or {})))
+    options = _options(
+        optional=optional,
+        start_delay=start_delay,
+        retry_count=retry_count,
+        description=description,
+        async_complete=async_complete,
+        permissive=permissive,
+    )
+    tracer.add(
+        SystemTask(
+            task_ref, where, options, type_, name or task_ref, dict(inputs), dict(fields or {})
+        )
+    )
     return Handle(task_ref, type_)
 
 
@@ -65,19 +95,42 @@ def _drop_none(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-def http(uri: Any, method: str = "GET", *, headers: Mapping[str, Any] | None = None, body: Any = None,
-         accept: str | None = None, content_type: str | None = None,
-         connection_timeout: int | None = None, read_timeout: int | None = None,
-         ref: str | None = None, name: str | None = None, **common: Any) -> Handle[dict[str, Any]]:
+def http(
+    uri: Any,
+    method: str = "GET",
+    *,
+    headers: Mapping[str, Any] | None = None,
+    body: Any = None,
+    accept: str | None = None,
+    content_type: str | None = None,
+    connection_timeout: int | None = None,
+    read_timeout: int | None = None,
+    ref: str | None = None,
+    name: str | None = None,
+    **common: Any,
+) -> Handle[dict[str, Any]]:
     """HTTP task: ``output["response"]`` holds ``body``, ``headers``, ``statusCode``, ``reasonPhrase``."""
-    request = _drop_none(uri=uri, method=method, headers=dict(headers) if headers else None, body=body,
-                         accept=accept, contentType=content_type,
-                         connectionTimeOut=connection_timeout, readTimeOut=read_timeout)
+    request = _drop_none(
+        uri=uri,
+        method=method,
+        headers=dict(headers) if headers else None,
+        body=body,
+        accept=accept,
+        contentType=content_type,
+        connectionTimeOut=connection_timeout,
+        readTimeOut=read_timeout,
+    )
     return _emit("HTTP", "http", {"http_request": request}, ref=ref, name=name, **common)
 
 
-def inline(expression: str, *, ref: str | None = None, name: str | None = None,
-           evaluator: str = "javascript", **bindings: Any) -> Handle[dict[str, Any]]:
+def inline(
+    expression: str,
+    *,
+    ref: str | None = None,
+    name: str | None = None,
+    evaluator: str = "javascript",
+    **bindings: Any,
+) -> Handle[dict[str, Any]]:
     """INLINE JavaScript evaluated by Conductor; ``$.name`` reads a binding; output ``result``.
 
     Common keywords (``optional`` ...) cannot be bindings here; use raw_task for that.
@@ -86,8 +139,9 @@ def inline(expression: str, *, ref: str | None = None, name: str | None = None,
     return _emit("INLINE", "inline", inputs, ref=ref, name=name)
 
 
-def jq_transform(query: str, *, ref: str | None = None, name: str | None = None,
-                 **data: Any) -> Handle[dict[str, Any]]:
+def jq_transform(
+    query: str, *, ref: str | None = None, name: str | None = None, **data: Any
+) -> Handle[dict[str, Any]]:
     """JSON_JQ_TRANSFORM: ``query`` runs over the inputs; output ``result`` and ``resultList``."""
     return _emit("JSON_JQ_TRANSFORM", "jq", {"queryExpression": query, **data}, ref=ref, name=name)
 
@@ -101,8 +155,14 @@ def _wait_duration(value: timedelta) -> str:
     return " ".join(parts) or "0s"
 
 
-def wait(duration: timedelta | str | None = None, *, until: datetime | str | None = None,
-         ref: str | None = None, name: str | None = None, **common: Any) -> Handle[dict[str, Any]]:
+def wait(
+    duration: timedelta | str | None = None,
+    *,
+    until: datetime | str | None = None,
+    ref: str | None = None,
+    name: str | None = None,
+    **common: Any,
+) -> Handle[dict[str, Any]]:
     """WAIT for ``duration`` (timedelta or Conductor text such as ``"2h 30m"``), ``until`` a time,
     or, with neither, until an external signal completes it."""
     inputs: dict[str, Any] = {}
@@ -111,63 +171,116 @@ def wait(duration: timedelta | str | None = None, *, until: datetime | str | Non
     elif duration is not None:
         inputs["duration"] = duration
     if isinstance(until, datetime):
-        moment = until if until.tzinfo is None else until.astimezone(timezone.utc)
+        moment = until if until.tzinfo is None else until.astimezone(UTC)
         inputs["until"] = moment.strftime("%Y-%m-%d %H:%M") + (" UTC" if until.tzinfo else "")
     elif until is not None:
         inputs["until"] = until
     return _emit("WAIT", "wait", inputs, ref=ref, name=name, **common)
 
 
-def terminate(status: str, reason: Any = None, *, output: Any = None, ref: str | None = None,
-              name: str | None = None) -> Handle[dict[str, Any]]:
+def terminate(
+    status: str,
+    reason: Any = None,
+    *,
+    output: Any = None,
+    ref: str | None = None,
+    name: str | None = None,
+) -> Handle[dict[str, Any]]:
     """TERMINATE the workflow with ``status`` (literal ``COMPLETED``, ``FAILED`` or ``TERMINATED``)."""
     inputs = _drop_none(terminationStatus=status, terminationReason=reason, workflowOutput=output)
     return _emit("TERMINATE", "terminate", inputs, ref=ref, name=name)
 
 
-def set_variable(*, ref: str | None = None, name: str | None = None,
-                 **variables: Any) -> Handle[dict[str, Any]]:
+def set_variable(
+    *, ref: str | None = None, name: str | None = None, **variables: Any
+) -> Handle[dict[str, Any]]:
     """SET_VARIABLE: write ``variables`` into ``${workflow.variables}``."""
     return _emit("SET_VARIABLE", "set_variable", variables, ref=ref, name=name)
 
 
-def human(*, ref: str | None = None, name: str | None = None, optional: bool | None = None,
-          **inputs: Any) -> Handle[dict[str, Any]]:
+def human(
+    *, ref: str | None = None, name: str | None = None, optional: bool | None = None, **inputs: Any
+) -> Handle[dict[str, Any]]:
     """HUMAN task: waits until an external update completes or fails it."""
     return _emit("HUMAN", "human", inputs, ref=ref, name=name, optional=optional)
 
 
-def event(sink: str, *, ref: str | None = None, name: str | None = None,
-          async_complete: bool | None = None, optional: bool | None = None,
-          **payload: Any) -> Handle[dict[str, Any]]:
+def event(
+    sink: str,
+    *,
+    ref: str | None = None,
+    name: str | None = None,
+    async_complete: bool | None = None,
+    optional: bool | None = None,
+    **payload: Any,
+) -> Handle[dict[str, Any]]:
     """EVENT: publish ``payload`` to ``sink`` (``conductor``, ``conductor:queue``, ``sqs:name`` ...)."""
-    return _emit("EVENT", "event", payload, ref=ref, name=name, fields={"sink": sink},
-                 async_complete=async_complete, optional=optional)
+    return _emit(
+        "EVENT",
+        "event",
+        payload,
+        ref=ref,
+        name=name,
+        fields={"sink": sink},
+        async_complete=async_complete,
+        optional=optional,
+    )
 
 
-def kafka_publish(topic: str, value: Any, *, bootstrap_servers: str, key: Any = None,
-                  headers: Mapping[str, Any] | None = None, ref: str | None = None,
-                  name: str | None = None, **common: Any) -> Handle[dict[str, Any]]:
+def kafka_publish(
+    topic: str,
+    value: Any,
+    *,
+    bootstrap_servers: str,
+    key: Any = None,
+    headers: Mapping[str, Any] | None = None,
+    ref: str | None = None,
+    name: str | None = None,
+    **common: Any,
+) -> Handle[dict[str, Any]]:
     """KAFKA_PUBLISH ``value`` to ``topic``."""
-    request = _drop_none(bootStrapServers=bootstrap_servers, topic=topic, value=value, key=key,
-                         headers=dict(headers) if headers else None)
-    return _emit("KAFKA_PUBLISH", "kafka_publish", {"kafka_request": request}, ref=ref, name=name, **common)
+    request = _drop_none(
+        bootStrapServers=bootstrap_servers,
+        topic=topic,
+        value=value,
+        key=key,
+        headers=dict(headers) if headers else None,
+    )
+    return _emit(
+        "KAFKA_PUBLISH", "kafka_publish", {"kafka_request": request}, ref=ref, name=name, **common
+    )
 
 
-def start_workflow(target: WorkflowFunction[..., Any] | WorkflowRef, input: Mapping[str, Any] | None = None,
-                   *, correlation_id: Any = None, ref: str | None = None,
-                   name: str | None = None) -> Handle[dict[str, Any]]:
+def start_workflow(
+    target: WorkflowFunction[..., Any] | WorkflowRef,
+    input: Mapping[str, Any] | None = None,
+    *,
+    correlation_id: Any = None,
+    ref: str | None = None,
+    name: str | None = None,
+) -> Handle[dict[str, Any]]:
     """START_WORKFLOW: start ``target`` fire-and-forget; output ``workflowId``."""
-    request = _drop_none(name=target.name, version=target.version, input=dict(input or {}),
-                         correlationId=correlation_id)
+    request = _drop_none(
+        name=target.name,
+        version=target.version,
+        input=dict(input or {}),
+        correlationId=correlation_id,
+    )
     return _emit("START_WORKFLOW", "start_workflow", {"startWorkflow": request}, ref=ref, name=name)
 
 
-def dynamic(task_name: Any, *, ref: str | None = None, name: str | None = None,
-            **inputs: Any) -> Handle[dict[str, Any]]:
+def dynamic(
+    task_name: Any, *, ref: str | None = None, name: str | None = None, **inputs: Any
+) -> Handle[dict[str, Any]]:
     """DYNAMIC: run the worker task whose name ``task_name`` holds at run time."""
-    return _emit("DYNAMIC", "dynamic", {"taskToExecute": task_name, **inputs}, ref=ref, name=name,
-                 fields={"dynamicTaskNameParam": "taskToExecute"})
+    return _emit(
+        "DYNAMIC",
+        "dynamic",
+        {"taskToExecute": task_name, **inputs},
+        ref=ref,
+        name=name,
+        fields={"dynamicTaskNameParam": "taskToExecute"},
+    )
 
 
 def noop(*, ref: str | None = None, name: str | None = None) -> Handle[dict[str, Any]]:
@@ -175,9 +288,15 @@ def noop(*, ref: str | None = None, name: str | None = None) -> Handle[dict[str,
     return _emit("NOOP", "noop", {}, ref=ref, name=name)
 
 
-def exclusive_join(join_on: Sequence[Handle[Any] | str], *, default: Sequence[Handle[Any] | str] = (),
-                   ref: str | None = None, name: str | None = None) -> Handle[dict[str, Any]]:
+def exclusive_join(
+    join_on: Sequence[Handle[Any] | str],
+    *,
+    default: Sequence[Handle[Any] | str] = (),
+    ref: str | None = None,
+    name: str | None = None,
+) -> Handle[dict[str, Any]]:
     """EXCLUSIVE_JOIN: completes with the output of whichever of ``join_on`` ran."""
+
     def refs(items: Sequence[Handle[Any] | str]) -> list[str]:
         return [i.ref if isinstance(i, Handle) else str(i) for i in items]
 
@@ -187,17 +306,30 @@ def exclusive_join(join_on: Sequence[Handle[Any] | str], *, default: Sequence[Ha
     return _emit("EXCLUSIVE_JOIN", "exclusive_join", {}, ref=ref, name=name, fields=fields)
 
 
-def raw_task(type: str, *, ref: str | None = None, name: str | None = None,
-             input_parameters: Mapping[str, Any] | None = None, **fields: Any) -> Handle[dict[str, Any]]:
+def raw_task(
+    type: str,
+    *,
+    ref: str | None = None,
+    name: str | None = None,
+    input_parameters: Mapping[str, Any] | None = None,
+    **fields: Any,
+) -> Handle[dict[str, Any]]:
     """Any task type flowdsl does not model (Orkes-only ones): ``fields`` are WorkflowTask fields
     in Conductor's camelCase spelling, written as given."""
     if not isinstance(type, str) or not type:
         where = caller_location()
         tracer = _trace.current("raw_task()")
-        tracer.report(Problem(f"raw_task() needs a task type string, got {type!r}", code="bad-call",
-                              location=where))
+        tracer.report(
+            Problem(
+                f"raw_task() needs a task type string, got {type!r}",
+                code="bad-call",
+                location=where,
+            )
+        )
         type = "SIMPLE"
-    return _emit(type, type.lower(), dict(input_parameters or {}), ref=ref, name=name, fields=fields)
+    return _emit(
+        type, type.lower(), dict(input_parameters or {}), ref=ref, name=name, fields=fields
+    )
 
 
 def secret(name: str) -> Any:

@@ -106,38 +106,66 @@ class TaskFunction(Generic[P, R]):
             self._schema = output_schema(hints.get("return"))
         return self._schema
 
-    def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any], where: SourceLocation,
-              tracer: _trace.Tracer) -> dict[str, Any]:
+    def _bind(
+        self,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        where: SourceLocation,
+        tracer: _trace.Tracer,
+    ) -> dict[str, Any]:
         inputs: dict[str, Any] = {}
         params = self._params
         if len(args) > len(params):
-            tracer.report(Problem(
-                f"task '{self.name}' takes {len(params)} inputs but {len(args)} were given positionally",
-                code="bad-call", location=where, hint=f"Inputs: {', '.join(params)}."))
+            tracer.report(
+                Problem(
+                    f"task '{self.name}' takes {len(params)} inputs but {len(args)} were given positionally",
+                    code="bad-call",
+                    location=where,
+                    hint=f"Inputs: {', '.join(params)}.",
+                )
+            )
         for name, value in zip(params, args, strict=False):
             inputs[name] = value
         for name, value in kwargs.items():
             if name in inputs:
-                tracer.report(Problem(f"task '{self.name}' got input '{name}' twice",
-                                      code="bad-call", location=where))
+                tracer.report(
+                    Problem(
+                        f"task '{self.name}' got input '{name}' twice",
+                        code="bad-call",
+                        location=where,
+                    )
+                )
             elif not self._var_kw and name not in params:
                 import difflib
 
                 close = difflib.get_close_matches(name, params, n=1)
-                tracer.report(Problem(
-                    f"task '{self.name}' has no input '{name}'", code="bad-call", location=where,
-                    hint=f"Did you mean '{close[0]}'?" if close else f"Inputs: {', '.join(params)}."))
+                tracer.report(
+                    Problem(
+                        f"task '{self.name}' has no input '{name}'",
+                        code="bad-call",
+                        location=where,
+                        hint=f"Did you mean '{close[0]}'?"
+                        if close
+                        else f"Inputs: {', '.join(params)}.",
+                    )
+                )
             inputs[name] = value
         missing = [p for p in params if p in self._required and p not in inputs]
         if missing:
-            tracer.report(Problem(
-                f"task '{self.name}' is missing input{'s' if len(missing) > 1 else ''} "
-                f"{', '.join(repr(m) for m in missing)}", code="bad-call", location=where,
-                hint="Pass every parameter without a default value."))
+            tracer.report(
+                Problem(
+                    f"task '{self.name}' is missing input{'s' if len(missing) > 1 else ''} "
+                    f"{', '.join(repr(m) for m in missing)}",
+                    code="bad-call",
+                    location=where,
+                    hint="Pass every parameter without a default value.",
+                )
+            )
         return inputs
 
-    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any], options: CallOptions,
-              ref: str | None) -> Handle[R]:
+    def _call(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], options: CallOptions, ref: str | None
+    ) -> Handle[R]:
         tracer = _trace.current(f"task '{self.name}'")
         where = caller_location()
         inputs = self._bind(args, kwargs, where, tracer)
@@ -166,7 +194,9 @@ class TaskFunction(Generic[P, R]):
         opts = CallOptions(
             optional=optional,
             permissive=permissive,
-            start_delay=None if start_delay is None else duration_seconds(start_delay, "start_delay"),
+            start_delay=None
+            if start_delay is None
+            else duration_seconds(start_delay, "start_delay"),
             retry_count=retry_count,
             description=description,
         )
@@ -190,8 +220,7 @@ def task(
 ) -> Callable[[Callable[P, R]], TaskFunction[P, R]]: ...
 
 
-def task(fn: Callable[P, R] | None = None, /, *, name: str | None = None,
-         **options: Any) -> Any:
+def task(fn: Callable[P, R] | None = None, /, *, name: str | None = None, **options: Any) -> Any:
     """Declare a worker task. Every TaskDef field is an option under its snake_case name.
 
     Example::

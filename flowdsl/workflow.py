@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Generic, ParamSpec, TypeVar, overload
-
-from dataclasses import dataclass, field
 
 from flowdsl import _trace
 from flowdsl.errors import Problem, caller_location
@@ -90,7 +89,8 @@ class WorkflowFunction(Generic[P, R]):
         tracer = _trace.Tracer(self.name)
         inputs = {p: Ref(f"workflow.input.{p}") for p in self.params}
         with _trace.tracing(tracer):
-            result: Any = self.fn(**inputs)  # type: ignore[arg-type]
+            call: Any = self.fn
+            result: Any = call(**inputs)
         outputs: Mapping[str, Any] | None
         if result is None:
             outputs = None
@@ -98,12 +98,15 @@ class WorkflowFunction(Generic[P, R]):
             outputs = dict(result)
         else:
             what = "a task handle" if isinstance(result, Handle) else type(result).__name__
-            tracer.report(Problem(
-                f"workflow '{self.name}' returns {what}; the returned value becomes the "
-                f"workflow's outputParameters, which must be a dict",
-                code="bad-output", location=self.spec.location,
-                hint="Return a dict such as {'url': upload.output['s3Url']}, or None.",
-            ))
+            tracer.report(
+                Problem(
+                    f"workflow '{self.name}' returns {what}; the returned value becomes the "
+                    f"workflow's outputParameters, which must be a dict",
+                    code="bad-output",
+                    location=self.spec.location,
+                    hint="Return a dict such as {'url': upload.output['s3Url']}, or None.",
+                )
+            )
             outputs = None
         return WorkflowIR(
             spec=self.spec,
