@@ -346,10 +346,8 @@ class ConductorEmitter:
         wf["timeoutSeconds"] = timeout
         if opts.get("variables"):
             wf["variables"] = self.value(opts["variables"], "variables", where)
-        template = {
-            **{k: v for k, v in ir.param_defaults.items()},
-            **dict(opts.get("inputTemplate") or {}),
-        }  # type: ignore[call-overload]
+        explicit = opts.get("inputTemplate")
+        template = {**ir.param_defaults, **(explicit if isinstance(explicit, Mapping) else {})}
         if template:
             wf["inputTemplate"] = self.value(template, "input_template", where)
         if opts.get("metadata"):
