@@ -3,14 +3,23 @@
 Run with the project venv from the repo root:
     .venv/bin/python bench/compile_shapes_flowdsl.py chain 1000
     .venv/bin/python bench/compile_shapes_flowdsl.py fork 10000
+    .venv/bin/python bench/compile_shapes_flowdsl.py chain 3 --print   # show the JSON instead
 
-Shapes match bench/compile_shapes_conductor.py: chain N (task i's input x references
-task i-1's output) and fork N (N/10 branches of 10 chained tasks, JOIN, one trailing task).
+Shapes match bench/compile_shapes_conductor.py:
+- chain N: N calls of one @task; call i gets one input x = call i-1's output x
+  (the first gets x=0).
+- fork N: fork() of N/10 branches of 10 such chained calls (FORK_JOIN + JOIN),
+  then one trailing call.
 
-construct = defining @task/@workflow + compile_workflow (trace, validate, networkx graph,
-WorkflowDef dict); serialize = compiled.to_json(); seconds = both. If the compiled object
-has a ``timings`` mapping of phase -> seconds it is copied into "breakdown".
-If flowdsl cannot be imported yet, prints "flowdsl: not available yet" and exits 0.
+References are flowdsl's automatic ones (t, t_2, t_3 ...; conductor-python's side
+names them t_0, t_1 ...). The JSON text differs in layout only: compiled.to_json()
+writes 2-space indented JSON, conductor-python's side json.dumps compact.
+
+construct = defining @task/@workflow + compile_workflow (trace, emit the WorkflowDef
+dict, validate, networkx graph); serialize = compiled.to_json(); seconds = both.
+Imports (flowdsl, compiler, networkx) happen before the clock starts, as on the
+conductor side. "tasks" counts WorkflowTasks in the output (after timing), to check
+both peers built the same shape.
 """
 
 from __future__ import annotations
@@ -18,28 +27,17 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from compiler import compile_workflow
+from flowdsl import fork, task, workflow
+
 BRANCH_LEN = 10
-SKIP_MESSAGE = "flowdsl: not available yet"
+SHAPES = ("chain", "fork")
 
 
-def load_api() -> tuple[Any, Any, Any, Any] | None:
-    """Import (task, workflow, fork, compile_workflow), or None if the core is not there."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    try:
-        from compiler import compile_workflow
-        from flowdsl import fork, task, workflow
-    except ImportError:
-        return None
-    return task, workflow, fork, compile_workflow
-
-
-def define(shape: str, n: int, task: Any, workflow: Any, fork: Any) -> Callable[..., Any]:
+def define(shape: str, n: int) -> Callable[..., Any]:
     """Return the @workflow function for the shape; loops run over constants only."""
 
     @task(name="t")
@@ -51,11 +49,11 @@ def define(shape: str, n: int, task: Any, workflow: Any, fork: Any) -> Callable[
         for _ in range(length - 1):
             h = t(x=h.output["x"])
 
-    @workflow
+    @workflow(name=f"chain_{n}")
     def chain_wf() -> None:
         chain(n)
 
-    @workflow
+    @workflow(name=f"fork_{n}")
     def fork_wf() -> None:
         fork(*[lambda: chain(BRANCH_LEN) for _ in range(n // BRANCH_LEN)])
         t(x=0)
@@ -63,21 +61,35 @@ def define(shape: str, n: int, task: Any, workflow: Any, fork: Any) -> Callable[
     return chain_wf if shape == "chain" else fork_wf
 
 
+def count_tasks(value: Any) -> int:
+    """WorkflowTasks (dicts with a taskReferenceName) anywhere in a JSON value."""
+    count = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            count += "taskReferenceName" in item
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or argv[0] not in ("chain", "fork") or not argv[1].isdigit():
-        print("usage: compile_shapes_flowdsl.py {chain|fork} N", file=sys.stderr)
+    show = "--print" in argv
+    args = [a for a in argv if a != "--print"]
+    if len(args) != 2 or args[0] not in SHAPES or not args[1].isdigit():
+        print("usage: compile_shapes_flowdsl.py {chain|fork} N [--print]", file=sys.stderr)
         return 2
-    shape, n = argv[0], int(argv[1])
-    api = load_api()
-    if api is None:
-        print(SKIP_MESSAGE)
-        return 0
-    task, workflow, fork, compile_workflow = api
+    shape, n = args[0], int(args[1])
     t0 = time.perf_counter()
-    compiled = compile_workflow(define(shape, n, task, workflow, fork))
+    compiled = compile_workflow(define(shape, n))
     t1 = time.perf_counter()
     text = compiled.to_json()
     t2 = time.perf_counter()
+    if show:
+        print(text, end="")
+        return 0
     row: dict[str, Any] = {
         "peer": "flowdsl",
         "shape": shape,
@@ -86,10 +98,8 @@ def main(argv: list[str]) -> int:
         "construct": t1 - t0,
         "serialize": t2 - t1,
         "bytes": len(text.encode()),
+        "tasks": count_tasks(compiled.workflow_def),
     }
-    timings = getattr(compiled, "timings", None)
-    if isinstance(timings, Mapping):
-        row["breakdown"] = {str(k): float(v) for k, v in timings.items()}
     print(json.dumps(row))
     return 0
 

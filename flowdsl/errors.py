@@ -130,7 +130,15 @@ class SymbolicValueError(FlowError, TypeError):
     workflow function is being traced.
     """
 
-    def __init__(self, message: str, location: SourceLocation | None) -> None:
+    def __init__(
+        self, message: str, location: SourceLocation | None, earlier: Iterable[Problem] = ()
+    ) -> None:
         self.location = location
+        self.message = message
+        self.problems: tuple[Problem, ...] = tuple(earlier)
         where = f"{location}: " if location is not None else ""
-        super().__init__(f"{where}{message}")
+        text = f"{where}{message}"
+        errors = [p for p in self.problems if p.severity == "error"]
+        if errors:
+            text += "\nProblems found before this point:\n" + "\n".join(str(p) for p in errors)
+        super().__init__(text)

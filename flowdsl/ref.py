@@ -113,8 +113,13 @@ class Ref:
         declared = sorted(schema)
         close = difflib.get_close_matches(key, declared, n=1)
         hint = f"Did you mean '{close[0]}'?" if close else "Declare it in the task's return type."
+        what = (
+            f"task '{self._task}' has no output '{key}'"
+            if self._path == f"{self._task}.output"
+            else f"'${{{self._path}}}' has no key '{key}'"
+        )
         message = (
-            f"'{self._path}' has no key '{key}'; the task's return type declares "
+            f"{what}; its declared return type has "
             f"{', '.join(repr(k) for k in declared) or 'no keys'}"
         )
         problem = Problem(

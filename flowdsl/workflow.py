@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from flowdsl import _trace
-from flowdsl.errors import Problem, caller_location
+from flowdsl.errors import Problem, SymbolicValueError, caller_location
 from flowdsl.handle import Handle
 from flowdsl.nodes import WorkflowIR
 from flowdsl.ref import Ref
@@ -90,7 +90,13 @@ class WorkflowFunction(Generic[P, R]):
         inputs = {p: Ref(f"workflow.input.{p}") for p in self.params}
         with _trace.tracing(tracer):
             call: Any = self.fn
-            result: Any = call(**inputs)
+            try:
+                result: Any = call(**inputs)
+            except SymbolicValueError as err:
+                if not tracer.problems or err.problems:
+                    raise
+                # Tracing cannot go on past this line; report what was found before it too.
+                raise SymbolicValueError(err.message, err.location, tracer.problems) from None
         outputs: Mapping[str, Any] | None
         if result is None:
             outputs = None
