@@ -9,12 +9,14 @@ user's ``file:line``.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import attrs
 import networkx as nx
+import orjson
 
 from compiler.conductor import ConductorEmitter, task_def_of
 from compiler.graph import build_graph
@@ -28,8 +30,15 @@ __all__ = ["CompiledWorkflow", "compile_workflow", "dumps", "locator"]
 
 
 def dumps(value: Any) -> str:
-    """Deterministic JSON text: 2-space indent, keys in emission order, UTF-8 kept, final newline."""
-    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+    """Deterministic JSON text: 2-space indent, keys in emission order, UTF-8 kept, final newline.
+
+    The bytes are those of ``json.dumps(value, indent=2, ensure_ascii=False)``; orjson writes
+    them about ten times faster (json's indenting encoder is pure Python).
+    """
+    try:
+        return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n"
+    except (TypeError, orjson.JSONEncodeError):  # e.g. integers beyond 64 bits
+        return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
 
 
 def locator(source_map: Mapping[str, SourceLocation]) -> Any:
@@ -189,12 +198,13 @@ class _Session:
             task_defs.append(td)
         problems.extend(emitter.problems)
         locate = locator(emitter.source_map)
-        problems.extend(validate_workflow_def(wf, locate=locate))
+        reads: dict[str, list[tuple[str, str]]] = {}
+        problems.extend(validate_workflow_def(wf, locate=locate, reads=reads))
         problems.extend(validate_task_defs(task_defs, path="$taskDefs", locate=locate))
         problems.extend(_conflicting_task_names(ir.task_functions, ir.steps))
         if any(p.severity == "error" for p in problems):
             raise WorkflowDefinitionError(problems, source=f"workflow '{fn.name}'")
-        graph = build_graph(wf, emitter.source_map)
+        graph = build_graph(wf, emitter.source_map, reads)
         return CompiledWorkflow(
             wf,
             task_defs,
@@ -279,4 +289,12 @@ def compile_workflow(fn: WorkflowFunction[..., Any]) -> CompiledWorkflow:
             f"function with @flowdsl.workflow"
         )
         raise TypeError(msg)
-    return _Session().compile(fn)
+    # Compiling allocates many small objects that all stay alive until the end; pausing the
+    # cyclic garbage collector meanwhile saves it from re-scanning them over and over.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _Session().compile(fn)
+    finally:
+        if collecting:
+            gc.enable()

@@ -16,6 +16,7 @@ __all__ = ["SPECIAL_NAMES", "Expression", "expressions_in", "first_component", "
 SPECIAL_NAMES = frozenset({"workflow", "CPEWF_TASK_ID", "NETFLIX_ENV", "NETFLIX_STACK"})
 
 Expression = str  # the text inside ${...}
+_SIMPLE_PATH = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.")
 
 
 def _scan(text: str) -> Iterator[str]:
@@ -27,6 +28,11 @@ def _scan(text: str) -> Iterator[str]:
             return
         if start > 0 and text[start - 1] == "$":  # $${ ... } is an escaped literal
             i = start + 2
+            continue
+        close = text.find("}", start + 2)
+        if close > 0 and text.find("${", start + 2, close) < 0:  # the common, unnested case
+            yield text[start + 2 : close]
+            i = close + 1
             continue
         depth = 0
         j = start
@@ -51,6 +57,13 @@ def _scan(text: str) -> Iterator[str]:
 
 def expressions_in(value: Any) -> Iterator[tuple[str, str]]:
     """Yield ``(expression, key path)`` for every ``${...}`` in a JSON value (nested too)."""
+    if type(value) is dict and all(type(v) is str for v in value.values()):  # the common flat case
+        for key, text in value.items():
+            if "${" in text:
+                where = f".{key}" if _plain(key) else f"['{key}']"
+                for expr in _scan(text):
+                    yield expr, where
+        return
     stack: list[tuple[Any, str]] = [(value, "")]
     while stack:
         item, where = stack.pop()
@@ -84,6 +97,12 @@ def first_component(expression: str) -> str:
 def path_error(expression: str) -> str | None:
     """Why ``expression`` is not a usable JsonPath, or None when it is."""
     if "${" in expression:  # nested placeholders are resolved first; check the outer shape only
+        return None
+    if (
+        _SIMPLE_PATH.issuperset(expression)
+        and not expression.endswith(".")
+        and expression[:1].isalpha()
+    ):
         return None
     expr = expression.strip()
     if not expr:

@@ -33,15 +33,30 @@ class _Builder:
         self.g = graph
         self.source_map = source_map or {}
         self.order = 0
+        self.seen: set[str] = set()
+        self.shown: dict[str, str] = {}  # source file -> its display form
+
+    def source_of(self, path: str) -> str | None:
+        location = self.source_map.get(path)
+        if location is None:
+            return None
+        shown = self.shown.get(location.path)
+        if shown is None:
+            shown = self.shown[location.path] = location.file
+        return f"{shown}:{location.line}"
 
     def connect(self, exits: list[Exit], target: str) -> None:
+        add_edge = self.g.add_edge
         for source, kind, attrs in exits:
+            if kind == "sequence":
+                add_edge(source, target, key="sequence", kind="sequence")
+                continue
             key = kind
             if kind == "case":
                 key = f"case:{attrs['case']}"
             elif kind == "fork":
                 key = f"fork:{attrs.get('branch', 0)}"
-            self.g.add_edge(source, target, key=key, kind=kind, **attrs)
+            add_edge(source, target, key=key, kind=kind, **attrs)
 
     def task_list(
         self, tasks: object, path: str, entries: list[Exit], parent: str | None
@@ -58,16 +73,16 @@ class _Builder:
         self, task: Mapping[str, Any], path: str, entries: list[Exit], parent: str | None
     ) -> list[Exit]:
         ref = task.get("taskReferenceName")
-        if not isinstance(ref, str) or not ref or ref in self.g:
+        if not isinstance(ref, str) or not ref or ref in self.seen or ref in (START, END):
             return entries  # reported by the validator; keep the graph well-formed
+        self.seen.add(ref)
         kind = task.get("type") or "SIMPLE"
-        location = self.source_map.get(path)
         self.g.add_node(
             ref,
             type=kind,
             task_name=task.get("name"),
             inputs=task.get("inputParameters") or {},
-            source=str(location) if location else None,
+            source=self.source_of(path),
             json_path=path,
             parent=parent,
             order=self.order,
@@ -124,6 +139,20 @@ class _Builder:
             self._data_from(attrs.get("inputs"), node)
         self._data_from(wf.get("outputParameters"), END)
 
+    def data_edges_from(self, reads: Mapping[str, list[tuple[str, str]]]) -> None:
+        seen = self.seen
+        add_edge = self.g.add_edge
+        for reader_ref, pairs in reads.items():
+            reader = reader_ref or END
+            if reader is not END and reader not in seen:
+                continue
+            grouped: dict[str, list[str]] = {}
+            for head, expr in pairs:
+                if head != reader and head in seen:
+                    grouped.setdefault(head, []).append(expr)
+            for head, exprs in grouped.items():
+                add_edge(head, reader, key="data", kind="data", expressions=exprs)
+
     def _data_from(self, value: object, reader: str) -> None:
         g = self.g
         for expr, _ in expressions_in(value):
@@ -136,9 +165,14 @@ class _Builder:
 
 
 def build_graph(
-    wf: Mapping[str, Any], source_map: Mapping[str, SourceLocation] | None = None
+    wf: Mapping[str, Any],
+    source_map: Mapping[str, SourceLocation] | None = None,
+    reads: Mapping[str, list[tuple[str, str]]] | None = None,
 ) -> nx.MultiDiGraph:
-    """The networkx graph of a WorkflowDef (see the module docstring and docs/graph.md)."""
+    """The networkx graph of a WorkflowDef (see the module docstring and docs/graph.md).
+
+    ``reads`` (from ``validate_workflow_def(..., reads=...)``) saves scanning the inputs again.
+    """
     g = nx.MultiDiGraph(name=wf.get("name"), version=wf.get("version", 1))
     g.add_node(
         START,
@@ -165,5 +199,8 @@ def build_graph(
         optional=False,
     )
     builder.connect(exits, END)
-    builder.data_edges(wf)
+    if reads is None:
+        builder.data_edges(wf)
+    else:
+        builder.data_edges_from(reads)
     return g

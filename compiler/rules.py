@@ -139,6 +139,9 @@ def _check_script(source: object, path: str, what: str, report: Report) -> None:
 def check_task(task: Mapping[str, Any], path: str, report: Report) -> None:
     """Apply the rules of ``task``'s type."""
     kind = task.get("type") or "SIMPLE"
+    if kind not in _RULED:
+        _check_counts(task, path, report)
+        return
     params = task.get("inputParameters")
     params = params if isinstance(params, Mapping) else {}
     if kind == "EVENT" and not task.get("sink"):
@@ -294,8 +297,34 @@ def check_task(task: Mapping[str, Any], path: str, report: Report) -> None:
             "INLINE expression",
             report,
         )
+    _check_counts(task, path, report)
+
+
+_RULED = frozenset(
+    {
+        "EVENT",
+        "SWITCH",
+        "DECISION",
+        "DO_WHILE",
+        "DYNAMIC",
+        "FORK_JOIN_DYNAMIC",
+        "HTTP",
+        "FORK_JOIN",
+        "TERMINATE",
+        "KAFKA_PUBLISH",
+        "SUB_WORKFLOW",
+        "JSON_JQ_TRANSFORM",
+        "WAIT",
+        "INLINE",
+    }
+)
+
+
+def _check_counts(task: Mapping[str, Any], path: str, report: Report) -> None:
     for field in ("startDelay", "retryCount"):
-        value = task.get(field)
+        if field not in task:
+            continue
+        value = task[field]
         if value is not None and (
             not isinstance(value, int) or isinstance(value, bool) or value < 0
         ):

@@ -11,8 +11,6 @@ import difflib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import attrs
-
 from compiler.expressions import SPECIAL_NAMES, expressions_in, first_component, path_error
 from compiler.rules import check_task, check_task_def
 from flowdsl.errors import Problem, SourceLocation
@@ -32,12 +30,14 @@ def _key_path(base: str, key: object) -> str:
     return f"{base}.{key}" if isinstance(key, str) and key.isidentifier() else f"{base}['{key}']"
 
 
-@attrs.frozen
 class _Site:
-    task: Mapping[str, Any]
-    path: str
-    scope: Scope
-    ref: str
+    __slots__ = ("path", "ref", "scope", "task")
+
+    def __init__(self, task: Mapping[str, Any], path: str, scope: Scope, ref: str) -> None:
+        self.task = task
+        self.path = path
+        self.scope = scope
+        self.ref = ref
 
 
 class _Checker:
@@ -51,6 +51,10 @@ class _Checker:
         self.sites: list[_Site] = []
         self.by_ref: dict[str, _Site] = {}
         self.list_kind: dict[str, str] = {}  # list id -> container type owning that list
+        self.reads: dict[
+            str, list[tuple[str, str]]
+        ] = {}  # reader ref -> [(task ref read, expression)]
+        self._ref = ""
 
     def report(
         self,
@@ -73,6 +77,11 @@ class _Checker:
                 severity=severity,
             )
         )
+
+    def _report_for_task(
+        self, message: str, path: str, code: str, hint: str | None = None, severity: str = "error"
+    ) -> None:
+        self.report(f"task '{self._ref}': {message}", path, code, hint, severity, self._ref)
 
     # -- structure -----------------------------------------------------------
     def walk(self, tasks: object, list_id: str, path: str, scope: Scope) -> None:
@@ -144,13 +153,8 @@ class _Checker:
                 f"{path}.inputParameters",
                 "shape",
             )
-        check_task(
-            task,
-            path,
-            lambda m, p, c, hint=None, severity="error": self.report(
-                f"task '{ref}': {m}", p, c, hint, severity, ref
-            ),
-        )
+        self._ref = ref
+        check_task(task, path, self._report_for_task)
         inline_def = task.get("taskDefinition")
         if isinstance(inline_def, Mapping):
             check_task_def(inline_def, f"{path}.taskDefinition", self.report, inline=True)
@@ -267,6 +271,7 @@ class _Checker:
                 task=reader.ref if reader else None,
             )
             return
+        self.reads.setdefault(reader.ref if reader else "", []).append((head, expr))
         if reader is None:
             return
         why = self.order_problem(reader, target)
@@ -371,7 +376,11 @@ def _refs_in(tasks: object) -> set[str]:
 
 
 def validate_workflow_def(
-    wf: object, *, path: str = "$", locate: Locator | None = None
+    wf: object,
+    *,
+    path: str = "$",
+    locate: Locator | None = None,
+    reads: dict[str, list[tuple[str, str]]] | None = None,
 ) -> list[Problem]:
     """Every problem in a Conductor WorkflowDef (errors and warnings), in document order.
 
@@ -379,6 +388,8 @@ def validate_workflow_def(
         wf: the WorkflowDef as parsed JSON.
         path: the JSON path of ``wf`` in its file (problems are reported below it).
         locate: maps a JSON path to the Python source line that produced it, if any.
+        reads: when given, filled with reader ref -> [(task ref read, expression)] for every
+            reference to an existing task ("" for the workflow output), for the graph's data edges.
     """
     if not isinstance(wf, Mapping):
         return [
@@ -390,6 +401,8 @@ def validate_workflow_def(
         ]
     checker = _Checker(wf, path, locate or _no_location)
     checker.run()
+    if reads is not None:
+        reads.update(checker.reads)
     return checker.problems
 
 

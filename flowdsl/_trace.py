@@ -48,6 +48,7 @@ class Tracer:
         self._lists: list[list[Step]] = [[]]
         self._taken: set[str] = set()
         self._next_index: dict[str, int] = {}
+        self._clean_names: dict[str, str] = {}
         # Task functions and workflows met while tracing, in first-use order (for TaskDefs).
         self.task_functions: dict[str, Any] = {}
 
@@ -106,7 +107,9 @@ class Tracer:
                 )
             self._taken.add(explicit)
             return explicit
-        clean = _clean(base)
+        clean = self._clean_names.get(base)
+        if clean is None:
+            clean = self._clean_names[base] = _clean(base)
         index = self._next_index.get(clean, 1)
         name = clean if index == 1 else f"{clean}_{index}"
         while name in self._taken:

@@ -28,22 +28,42 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 @dataclass(frozen=True, slots=True)
 class SourceLocation:
-    """A place in the user's source code: file (relative to the working directory when possible) and line."""
+    """A place in the user's source code: a file and a line.
 
-    file: str
+    ``file`` is shown relative to the working directory when the file lies below it;
+    that is computed only when an error is shown, so tracing stays cheap.
+    """
+
+    path: str
     line: int
+
+    @property
+    def file(self) -> str:
+        """The file, relative to the working directory when it lies below it."""
+        return display_path(self.path)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}"
 
 
+_DISPLAY: dict[tuple[str, str], str] = {}
+
+
 def display_path(path: str) -> str:
     """``path`` relative to the working directory when it lies below it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:  # pragma: no cover - different drive on Windows
+    if path.startswith("<"):
         return path
-    return path if rel.startswith("..") else rel
+    key = (os.getcwd(), path)
+    shown = _DISPLAY.get(key)
+    if shown is None:
+        try:
+            rel = os.path.relpath(path)
+        except ValueError:  # pragma: no cover - different drive on Windows
+            rel = path
+        shown = path if rel.startswith("..") else rel
+        if len(_DISPLAY) < 4096:  # a memo of a pure function, bounded
+            _DISPLAY[key] = shown
+    return shown
 
 
 def caller_location(extra_skip: int = 0) -> SourceLocation:
@@ -58,7 +78,7 @@ def caller_location(extra_skip: int = 0) -> SourceLocation:
         filename = frame.f_code.co_filename
         if not filename.startswith(_PACKAGE_DIR):
             if skipped >= extra_skip:
-                return SourceLocation(display_path(filename), frame.f_lineno)
+                return SourceLocation(filename, frame.f_lineno)
             skipped += 1
         frame = frame.f_back  # type: ignore[assignment]
     return SourceLocation("<unknown>", 0)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from flowdsl import _trace
-from flowdsl.errors import Problem, SourceLocation, caller_location, display_path
+from flowdsl.errors import Problem, SourceLocation, caller_location
 from flowdsl.handle import Handle
 from flowdsl.nodes import NO_OPTIONS, CallOptions, TaskCall
 from flowdsl.ref import OutputSchema
@@ -61,7 +61,7 @@ def _location_of(fn: Callable[..., Any]) -> SourceLocation:
     code = getattr(fn, "__code__", None)
     if code is None:
         return caller_location()
-    return SourceLocation(display_path(code.co_filename), code.co_firstlineno)
+    return SourceLocation(code.co_filename, code.co_firstlineno)
 
 
 class TaskFunction(Generic[P, R]):
@@ -90,6 +90,7 @@ class TaskFunction(Generic[P, R]):
             self._params.append(p.name)
             if p.default is p.empty:
                 self._required.add(p.name)
+        self._param_set = frozenset(self._params)
         self._schema: OutputSchema | None = _UNSET
 
     @property
@@ -113,6 +114,8 @@ class TaskFunction(Generic[P, R]):
         where: SourceLocation,
         tracer: _trace.Tracer,
     ) -> dict[str, Any]:
+        if not args and self._param_set.issuperset(kwargs) and self._required.issubset(kwargs):
+            return kwargs  # the common case: every input by keyword, all known, none missing
         inputs: dict[str, Any] = {}
         params = self._params
         if len(args) > len(params):
@@ -166,7 +169,7 @@ class TaskFunction(Generic[P, R]):
     def _call(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], options: CallOptions, ref: str | None
     ) -> Handle[R]:
-        tracer = _trace.current(f"task '{self.name}'")
+        tracer = _trace.active() or _trace.current(f"task '{self.name}'")
         where = caller_location()
         inputs = self._bind(args, kwargs, where, tracer)
         ref_name = tracer.new_ref(self.name, ref, where)

@@ -189,9 +189,9 @@ def workflow(
         code = getattr(f, "__code__", None)
         location = where
         if code is not None:
-            from flowdsl.errors import SourceLocation, display_path
+            from flowdsl.errors import SourceLocation
 
-            location = SourceLocation(display_path(code.co_filename), code.co_firstlineno)
+            location = SourceLocation(code.co_filename, code.co_firstlineno)
         spec = WorkflowSpec(name or f.__name__, version, coerced, failure_workflow, location)
         return WorkflowFunction(f, spec)
 
