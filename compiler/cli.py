@@ -36,6 +36,8 @@ def format_problem(problem: Problem, file: str | None = None) -> str:
     else:
         where = problem.json_path or "?"
     text = f"{where}: {problem.severity}: {problem.message}"
+    if problem.workflow and file is not None:
+        text += f" (workflow '{problem.workflow}')"
     if problem.hint:
         text += f"\n    fix: {problem.hint}"
     return text

@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["SPECIAL_NAMES", "Expression", "expressions_in", "first_component", "path_error"]
+__all__ = [
+    "SPECIAL_NAMES",
+    "Expression",
+    "embedded_task_refs",
+    "expressions_in",
+    "first_component",
+    "path_error",
+]
 
 # First path components that are not task references.
 SPECIAL_NAMES = frozenset({"workflow", "CPEWF_TASK_ID", "NETFLIX_ENV", "NETFLIX_STACK"})
@@ -30,18 +37,16 @@ def _scan(text: str) -> Iterator[str]:
             i = start + 2
             continue
         close = text.find("}", start + 2)
-        if close > 0 and text.find("${", start + 2, close) < 0:  # the common, unnested case
+        if close > 0 and text.find("{", start + 2, close) < 0:  # the common, unnested case
             yield text[start + 2 : close]
             i = close + 1
             continue
         depth = 0
-        j = start
-        while j < n:
-            if text.startswith("${", j):
+        j = start + 1
+        while j < n:  # braces nest: ${a.${b}} and ${{macro}} both close at their own brace
+            if text[j] == "{":
                 depth += 1
-                j += 2
-                continue
-            if text[j] == "}":
+            elif text[j] == "}":
                 depth -= 1
                 if depth == 0:
                     break
@@ -77,6 +82,26 @@ def expressions_in(value: Any) -> Iterator[tuple[str, str]]:
         elif isinstance(item, list):
             for index in range(len(item) - 1, -1, -1):
                 stack.append((item[index], f"{where}[{index}]"))
+
+
+def embedded_task_refs(value: Any) -> Iterator[tuple[str, str]]:
+    """``(taskReferenceName, key path)`` of every task definition embedded in a JSON value.
+
+    Workflows pass WorkflowTask templates as data (to FORK_JOIN_DYNAMIC, to SET_VARIABLE);
+    the tasks they describe exist only at run time.
+    """
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("taskReferenceName")
+            if isinstance(ref, str) and ref:
+                yield ref, where
+            for key, sub in item.items():
+                stack.append((sub, f"{where}.{key}" if _plain(key) else f"{where}['{key}']"))
+        elif isinstance(item, list):
+            for index, sub in enumerate(item):
+                stack.append((sub, f"{where}[{index}]"))
 
 
 def _plain(key: object) -> bool:

@@ -129,7 +129,21 @@ def _check_wait(task: Mapping[str, Any], path: str, report: Report) -> None:
         )
 
 
-def _check_script(source: object, path: str, what: str, report: Report) -> None:
+def _check_script(
+    source: object, path: str, what: str, report: Report, substituted: bool = False
+) -> None:
+    if isinstance(source, str) and "${" in source:
+        if substituted:
+            return  # Conductor fills the placeholders in before the script runs: parse nothing
+        report(
+            f"{what} contains '${{...}}', which Conductor does not substitute in scripts; the "
+            f"script sees the literal text",
+            path,
+            "script-placeholder",
+            "Bind the value in inputParameters and read it as $.name in the script.",
+            severity="warning",
+        )
+        return
     if isinstance(source, str) and source.strip():
         error = javascript_error(source)
         if error:
@@ -296,6 +310,7 @@ def check_task(task: Mapping[str, Any], path: str, report: Report) -> None:
             f"{path}.inputParameters.expression",
             "INLINE expression",
             report,
+            substituted=True,
         )
     _check_counts(task, path, report)
 

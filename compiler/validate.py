@@ -11,7 +11,13 @@ import difflib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from compiler.expressions import SPECIAL_NAMES, expressions_in, first_component, path_error
+from compiler.expressions import (
+    SPECIAL_NAMES,
+    embedded_task_refs,
+    expressions_in,
+    first_component,
+    path_error,
+)
 from compiler.rules import check_task, check_task_def
 from flowdsl.errors import Problem, SourceLocation
 
@@ -55,6 +61,8 @@ class _Checker:
             str, list[tuple[str, str]]
         ] = {}  # reader ref -> [(task ref read, expression)]
         self._ref = ""
+        self.runtime_refs: set[str] = set()
+        self._names: dict[str, str] | None = None
 
     def report(
         self,
@@ -205,6 +213,15 @@ class _Checker:
             )
             return
         wanted = {r for r in join_on if isinstance(r, str)}
+        if not wanted and fork.get("forkTasks"):
+            self.report(
+                f"JOIN '{join.get('taskReferenceName')}' has an empty joinOn, so it waits for none of "
+                f"the branches of FORK_JOIN '{fork.get('taskReferenceName')}'",
+                f"{join_path}.joinOn",
+                "join-on",
+                "List the last task of every branch in joinOn.",
+            )
+            return
         for index, branch in enumerate(fork.get("forkTasks") or []):
             refs = _refs_in(branch)
             if refs and not wanted & refs:
@@ -222,6 +239,14 @@ class _Checker:
 
     # -- references ----------------------------------------------------------
     def check_references(self) -> None:
+        # Tasks described as data (WorkflowTask templates for a dynamic fork) exist at run time.
+        templates: dict[str, list[str]] = {}  # site path -> key paths of embedded task templates
+        for site in self.sites:
+            params = site.task.get("inputParameters")
+            if isinstance(params, Mapping) and not _flat(params):
+                for ref, where in embedded_task_refs(params):
+                    self.runtime_refs.add(ref)
+                    templates.setdefault(site.path, []).append(where)
         for site in self.sites:
             task = site.task
             values: list[tuple[object, str]] = [
@@ -229,25 +254,32 @@ class _Checker:
             ]
             if "items" in task:
                 values.append((task.get("items"), f"{site.path}.items"))
+            inside = templates.get(site.path, ())
             for value, base in values:
                 for expr, where in expressions_in(value):
-                    self.check_expression(expr, base + where, site)
+                    in_template = any(where.startswith(t) for t in inside)
+                    self.check_expression(expr, base + where, site, in_template)
         for expr, where in expressions_in(self.wf.get("outputParameters")):
             self.check_expression(expr, f"{self.root}.outputParameters{where}", None)
 
-    def check_expression(self, expr: str, path: str, reader: _Site | None) -> None:
+    def check_expression(
+        self, expr: str, path: str, reader: _Site | None, in_template: bool = False
+    ) -> None:
         bad = path_error(expr)
         if bad:
             self.report(f"expression '${{{expr}}}' {bad}", path, "bad-expression")
             return
         head = first_component(expr)
-        if not head or head in SPECIAL_NAMES or "${" in head:
+        if not head or head in SPECIAL_NAMES or "${" in head or head in self.runtime_refs:
             return
         target = self.by_ref.get(head)
         who = f"task '{reader.ref}'" if reader else "the workflow output"
         if target is None:
             hint = None
-            if "__" in head and head.split("__")[0] in self.by_ref:
+            named = self.ref_of_name().get(head)
+            if named:
+                hint = f"'{head}' is a task name; refer to the task by its taskReferenceName, '{named}'."
+            elif "__" in head and head.split("__")[0] in self.by_ref:
                 hint = f"Inside a loop refer to '{head.split('__')[0]}'; the latest iteration wins."
             else:
                 close = difflib.get_close_matches(head, list(self.by_ref), n=1)
@@ -280,9 +312,26 @@ class _Checker:
                 f"{who} reads '${{{expr}}}', but '{head}' {why}",
                 path,
                 "ref-order",
-                "A task can only read tasks that run before it on every path to it.",
+                "A task can only read tasks that run before it on every path to it."
+                + (
+                    " This expression sits in a task template passed as data; Conductor resolves it"
+                    " when this task runs, to null."
+                    if in_template
+                    else ""
+                ),
+                severity="warning" if in_template else "error",
                 task=reader.ref,
             )
+
+    def ref_of_name(self) -> dict[str, str]:
+        """Task name -> its (first) reference, for hints when a name is used as a reference."""
+        if self._names is None:
+            self._names = {}
+            for site in self.sites:
+                name = site.task.get("name")
+                if isinstance(name, str) and name not in self.by_ref:
+                    self._names.setdefault(name, site.ref)
+        return self._names
 
     def order_problem(self, reader: _Site, target: _Site) -> str | None:
         a, b = reader.scope, target.scope
@@ -353,6 +402,12 @@ class _Checker:
         if output is not None and not isinstance(output, Mapping):
             self.report("outputParameters must be an object", f"{root}.outputParameters", "shape")
         self.check_references()
+
+
+def _flat(params: Mapping[str, Any]) -> bool:
+    return all(
+        type(v) is str or v is None or type(v) in (int, float, bool) for v in params.values()
+    )
 
 
 def _refs_in(tasks: object) -> set[str]:
