@@ -1,0 +1,1 @@
+"""Worked examples: the Orkes blog stories (image processing, KYC, lending, secrets) in flowdsl."""

@@ -1,0 +1,105 @@
+"""The public API of flowdsl and compiler is pinned."""
+
+from __future__ import annotations
+
+import pytest
+
+import compiler
+import flowdsl
+
+FLOWDSL_API = [
+    "FlowError",
+    "Handle",
+    "JsExpr",
+    "LoopHandle",
+    "OptionError",
+    "Problem",
+    "Ref",
+    "RetryLogic",
+    "SourceLocation",
+    "SymbolicValueError",
+    "TaskFunction",
+    "TimeoutPolicy",
+    "WorkflowDefinitionError",
+    "WorkflowFunction",
+    "WorkflowRef",
+    "WorkflowTimeoutPolicy",
+    "do_while",
+    "dynamic",
+    "dynamic_fork",
+    "event",
+    "exclusive_join",
+    "external_workflow",
+    "fork",
+    "http",
+    "human",
+    "inline",
+    "jq_transform",
+    "js",
+    "kafka_publish",
+    "noop",
+    "raw_task",
+    "secret",
+    "set_variable",
+    "start_workflow",
+    "sub_workflow",
+    "switch",
+    "task",
+    "terminate",
+    "variable",
+    "wait",
+    "workflow",
+    "workflow_input",
+    "workflow_property",
+]
+
+COMPILER_API = [
+    "CompiledWorkflow",
+    "END",
+    "START",
+    "build_graph",
+    "compile_workflow",
+    "dumps",
+    "validate_task_defs",
+    "validate_workflow_def",
+]
+
+
+def test_flowdsl_all_is_pinned() -> None:
+    """flowdsl.__all__ is exactly the pinned list."""
+    assert sorted(flowdsl.__all__) == FLOWDSL_API
+
+
+def test_compiler_all_is_pinned() -> None:
+    """compiler.__all__ is exactly the pinned list."""
+    assert sorted(compiler.__all__) == COMPILER_API
+
+
+def test_all_has_no_duplicates() -> None:
+    """Neither __all__ lists a name twice."""
+    assert len(set(flowdsl.__all__)) == len(flowdsl.__all__)
+    assert len(set(compiler.__all__)) == len(compiler.__all__)
+
+
+@pytest.mark.parametrize("name", FLOWDSL_API)
+def test_every_flowdsl_name_resolves(name: str) -> None:
+    """Each public flowdsl name is an attribute of the package."""
+    assert getattr(flowdsl, name) is not None
+
+
+@pytest.mark.parametrize("name", COMPILER_API)
+def test_every_compiler_name_resolves(name: str) -> None:
+    """Each public compiler name resolves (lazily) to an object."""
+    assert getattr(compiler, name) is not None
+
+
+def test_compiler_unknown_name_is_an_attribute_error() -> None:
+    """A name compiler does not export raises AttributeError."""
+    with pytest.raises(AttributeError, match="module 'compiler' has no attribute 'nope'"):
+        compiler.nope  # noqa: B018
+
+
+def test_flowdsl_errors_share_a_base() -> None:
+    """Every public flowdsl error derives from FlowError."""
+    for error in (flowdsl.OptionError, flowdsl.SymbolicValueError, flowdsl.WorkflowDefinitionError):
+        assert issubclass(error, flowdsl.FlowError)
