@@ -91,16 +91,19 @@ def cmd_compile(args: argparse.Namespace) -> int:
         return 1
     out_dir = Path(args.output)
     out_dir.mkdir(parents=True, exist_ok=True)
-    written: dict[str, str] = {}
+    by_name: dict[str, dict[int, str]] = {}
     task_defs: dict[str, Any] = {}
     for result in compiled:
         for item in result.all_workflows():
-            written.setdefault(item.name, item.to_json())
+            by_name.setdefault(item.name, {}).setdefault(item.version, item.to_json())
         for td in result.all_task_defs():
             task_defs.setdefault(td["name"], td)
-    for name, text in written.items():
-        (out_dir / f"{name}.json").write_text(text, encoding="utf-8")
-        print(f"wrote {out_dir / (name + '.json')}")
+    for name, versions in by_name.items():
+        for version, text in sorted(versions.items()):
+            # One version: <name>.json. Several versions of one name: <name>.v<version>.json each.
+            file = out_dir / (f"{name}.json" if len(versions) == 1 else f"{name}.v{version}.json")
+            file.write_text(text, encoding="utf-8")
+            print(f"wrote {file}")
     (out_dir / "taskdefs.json").write_text(dumps(list(task_defs.values())), encoding="utf-8")
     print(f"wrote {out_dir / 'taskdefs.json'} ({len(task_defs)} task definitions)")
     return 0

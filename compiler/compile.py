@@ -166,6 +166,7 @@ class _Session:
         ir = fn.trace()
         problems: list[Problem] = list(ir.problems)
         children: list[CompiledWorkflow] = []
+        inline_task_defs: list[dict[str, Any]] = []
 
         def inline(step: SubWorkflow) -> dict[str, Any] | None:
             if not isinstance(step.target, WorkflowFunction):
@@ -174,6 +175,7 @@ class _Session:
             if child is None:
                 return None
             children.extend(child.sub_workflows)
+            inline_task_defs.extend(child.all_task_defs())  # embedded, but its workers still need TaskDefs
             return child.workflow_def
 
         emitter = ConductorEmitter(ir, inline)
@@ -182,11 +184,11 @@ class _Session:
             child = self._child(target, step.location, problems)
             if child is not None:
                 children.append(child)
-        failure = ir.spec.failure_workflow
-        if isinstance(failure, WorkflowFunction):
-            child = self._child(failure, ir.spec.location, problems)
-            if child is not None:
-                children.append(child)
+        for target in (ir.spec.failure_workflow, *ir.started):
+            if isinstance(target, WorkflowFunction):
+                child = self._child(target, ir.spec.location, problems)
+                if child is not None:
+                    children.append(child)
         task_defs: list[dict[str, Any]] = []
         for index, task_fn in enumerate(ir.task_functions.values()):
             assert isinstance(task_fn, TaskFunction)
@@ -196,12 +198,18 @@ class _Session:
             )
             emitter.source_map[f"$taskDefs[{index}]"] = task_fn.spec.location
             task_defs.append(td)
+        names = {td["name"] for td in task_defs}
+        for td in inline_task_defs:
+            if td["name"] not in names:
+                names.add(td["name"])
+                task_defs.append(td)
         problems.extend(emitter.problems)
         locate = locator(emitter.source_map)
         reads: dict[str, list[tuple[str, str]]] = {}
         problems.extend(validate_workflow_def(wf, locate=locate, reads=reads))
         problems.extend(validate_task_defs(task_defs, path="$taskDefs", locate=locate))
         problems.extend(_conflicting_task_names(ir.task_functions, ir.steps))
+        problems = [p if p.workflow else dataclasses.replace(p, workflow=fn.name) for p in problems]
         if any(p.severity == "error" for p in problems):
             raise WorkflowDefinitionError(problems, source=f"workflow '{fn.name}'")
         graph = build_graph(wf, emitter.source_map, reads)

@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from compiler.expressions import key_path
 from flowdsl.control import JsExpr
 from flowdsl.errors import Problem, SourceLocation
 from flowdsl.handle import Handle
@@ -250,7 +251,7 @@ class ConductorEmitter:
     def visit_switch(self, step: Switch, path: str, index: int) -> list[dict[str, JSON]]:
         here = f"{path}[{index}]"
         cases = {
-            key: self.steps(branch, _case_path(f"{here}.decisionCases", key))
+            key: self.steps(branch, key_path(f"{here}.decisionCases", key))
             for key, branch in step.cases
         }
         task = {
@@ -275,7 +276,12 @@ class ConductorEmitter:
             "loopCondition": step.condition,
             "loopOver": self.steps(step.body, f"{here}.loopOver"),
         }
-        if step.items is not None:
+        if isinstance(step.items, list | tuple):
+            # Conductor's `items` is an expression; a literal list goes in the `_items` input.
+            inputs = task["inputParameters"]
+            assert isinstance(inputs, dict)
+            inputs["_items"] = self.value(list(step.items), f"items of '{step.ref}'", step.location)
+        elif step.items is not None:
             task["items"] = self.value(step.items, f"items of '{step.ref}'", step.location)
         return [self._common(task, step.options)]
 
@@ -353,10 +359,6 @@ class ConductorEmitter:
         if opts.get("metadata"):
             wf["metadata"] = self.value(opts["metadata"], "metadata", where)
         return wf
-
-
-def _case_path(base: str, key: str) -> str:
-    return f"{base}.{key}" if key.isidentifier() else f"{base}['{key}']"
 
 
 def task_def_of(

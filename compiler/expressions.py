@@ -14,6 +14,7 @@ __all__ = [
     "SPECIAL_NAMES",
     "Expression",
     "embedded_task_refs",
+    "key_path",
     "expressions_in",
     "first_component",
     "path_error",
@@ -104,6 +105,16 @@ def embedded_task_refs(value: Any) -> Iterator[tuple[str, str]]:
                 stack.append((sub, f"{where}[{index}]"))
 
 
+def key_path(base: str, key: object) -> str:
+    """The JSON path of ``key`` below ``base``: ``base.key``, or ``base['key']`` when needed.
+
+    The one spelling shared by the emitter's source map, the validator and the graph.
+    """
+    if isinstance(key, str) and key.isidentifier():
+        return f"{base}.{key}"
+    return f"{base}['{key}']"
+
+
 def _plain(key: object) -> bool:
     return isinstance(key, str) and key.isidentifier()
 
@@ -134,9 +145,14 @@ def path_error(expression: str) -> str | None:
         return None  # ${} is allowed and gives ""
     depth = 0
     quote: str | None = None
+    escaped = False
     for char in expr:
         if quote:
-            if char == quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
                 quote = None
             continue
         if char in "'\"":

@@ -15,7 +15,7 @@ from typing import Any
 
 import networkx as nx
 
-from compiler.expressions import expressions_in, first_component
+from compiler.expressions import expressions_in, first_component, key_path
 from flowdsl.errors import SourceLocation
 
 __all__ = ["END", "START", "build_graph"]
@@ -34,6 +34,7 @@ class _Builder:
         self.source_map = source_map or {}
         self.order = 0
         self.seen: set[str] = set()
+        self.tasks: list[tuple[str, Mapping[str, Any]]] = []
         self.shown: dict[str, str] = {}  # source file -> its display form
 
     def source_of(self, path: str) -> str | None:
@@ -76,6 +77,7 @@ class _Builder:
         if not isinstance(ref, str) or not ref or ref in self.seen or ref in (START, END):
             return entries  # reported by the validator; keep the graph well-formed
         self.seen.add(ref)
+        self.tasks.append((ref, task))
         kind = task.get("type") or "SIMPLE"
         self.g.add_node(
             ref,
@@ -95,7 +97,7 @@ class _Builder:
             cases = task.get("decisionCases")
             for key, branch in cases.items() if isinstance(cases, Mapping) else []:
                 exits += self.task_list(
-                    branch, f"{path}.decisionCases.{key}", [(ref, "case", {"case": str(key)})], ref
+                    branch, key_path(f"{path}.decisionCases", key), [(ref, "case", {"case": str(key)})], ref
                 )
             exits += self.task_list(
                 task.get("defaultCase") or [],
@@ -132,11 +134,10 @@ class _Builder:
         return [(ref, "sequence", {})]
 
     def data_edges(self, wf: Mapping[str, Any]) -> None:
-        g = self.g
-        for node, attrs in list(g.nodes(data=True)):
-            if node in (START, END):
-                continue
-            self._data_from(attrs.get("inputs"), node)
+        for ref, task in self.tasks:
+            self._data_from(task.get("inputParameters"), ref)
+            if "items" in task:
+                self._data_from(task.get("items"), ref)
         self._data_from(wf.get("outputParameters"), END)
 
     def data_edges_from(self, reads: Mapping[str, list[tuple[str, str]]]) -> None:

@@ -16,6 +16,7 @@ from compiler.expressions import (
     embedded_task_refs,
     expressions_in,
     first_component,
+    key_path,
     path_error,
 )
 from compiler.rules import check_task, check_task_def
@@ -30,10 +31,6 @@ _CONTAINERS = ("SWITCH", "DECISION", "FORK_JOIN", "DO_WHILE")
 
 def _no_location(path: str) -> SourceLocation | None:
     return None
-
-
-def _key_path(base: str, key: object) -> str:
-    return f"{base}.{key}" if isinstance(key, str) and key.isidentifier() else f"{base}['{key}']"
 
 
 class _Site:
@@ -174,7 +171,7 @@ class _Checker:
                         branch,
                         kind,
                         f"{path}/case:{key}",
-                        _key_path(f"{path}.decisionCases", key),
+                        key_path(f"{path}.decisionCases", key),
                         scope,
                     )
             default = task.get("defaultCase")

@@ -51,6 +51,8 @@ class Tracer:
         self._clean_names: dict[str, str] = {}
         # Task functions and workflows met while tracing, in first-use order (for TaskDefs).
         self.task_functions: dict[str, Any] = {}
+        # Workflow functions started with start_workflow(), in call order (compiled along).
+        self.started: list[Any] = []
 
     @property
     def steps(self) -> list[Step]:

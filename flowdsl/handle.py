@@ -62,5 +62,24 @@ class Handle(Generic[R]):
     def __eq__(self, other: object) -> bool:
         Ref(f"{self.ref}.output", self.ref)._fail("eq")
 
+    def __ne__(self, other: object) -> bool:
+        Ref(f"{self.ref}.output", self.ref)._fail("eq")
+
+    def __len__(self) -> int:
+        Ref(f"{self.ref}.output", self.ref)._fail("len")
+
+    def __contains__(self, item: object) -> bool:
+        Ref(f"{self.ref}.output", self.ref)._fail("contains")
+
+    def __lt__(self, other: object) -> bool:
+        Ref(f"{self.ref}.output", self.ref)._fail("order")
+
+    __le__ = __gt__ = __ge__ = __lt__
+
+    def __int__(self) -> int:
+        Ref(f"{self.ref}.output", self.ref)._fail("number")
+
+    __float__ = __index__ = __int__
+
     def __hash__(self) -> int:
         return hash(("flowdsl.Handle", self.ref))

@@ -149,3 +149,5 @@ class WorkflowIR:
     problems: tuple[Problem, ...]
     task_functions: Mapping[str, Any]
     """Every ``@task`` function used, by task name, in first-use order."""
+    started: tuple[Any, ...] = ()
+    """Workflow functions started with ``start_workflow``, in call order."""

@@ -56,7 +56,9 @@ _ADVICE = {
     "len": (
         "takes len() of",
         "",
-        "Use flowdsl.inline('$.items.length', items=value) or a JSON_JQ_TRANSFORM to compute it at run time.",
+        "Use flowdsl.dynamic_fork(task, inputs) to process each element at run time, or compute "
+        "the length with flowdsl.inline('$.items.length', items=value) and branch on it with "
+        "flowdsl.switch.",
     ),
     "number": (
         "converts to a number",

@@ -73,7 +73,7 @@ def _emit(
     from flowdsl.control import _options
 
     tracer = _trace.current(f"{type_.lower()}()")
-    where = caller_location(1)
+    where = caller_location()
     task_ref = tracer.new_ref(base, ref, where)
     options = _options(
         optional=optional,
@@ -260,6 +260,8 @@ def start_workflow(
     name: str | None = None,
 ) -> Handle[dict[str, Any]]:
     """START_WORKFLOW: start ``target`` fire-and-forget; output ``workflowId``."""
+    if isinstance(target, WorkflowFunction):
+        _trace.current("start_workflow()").started.append(target)
     request = _drop_none(
         name=target.name,
         version=target.version,

@@ -194,12 +194,14 @@ class TaskFunction(Generic[P, R]):
 
         Example: ``convert_resize.options(ref="resize_jpg", optional=True)(file, "jpg", 300, 300)``.
         """
+        try:
+            delay = None if start_delay is None else duration_seconds(start_delay, "start_delay")
+        except OptionError as err:
+            raise OptionError(str(err), caller_location()) from None
         opts = CallOptions(
             optional=optional,
             permissive=permissive,
-            start_delay=None
-            if start_delay is None
-            else duration_seconds(start_delay, "start_delay"),
+            start_delay=delay,
             retry_count=retry_count,
             description=description,
         )

@@ -122,6 +122,7 @@ class WorkflowFunction(Generic[P, R]):
             param_defaults=self.param_defaults,
             problems=tuple(tracer.problems),
             task_functions=dict(tracer.task_functions),
+            started=tuple(tracer.started),
         )
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
