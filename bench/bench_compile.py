@@ -13,7 +13,9 @@ bench/peers_venv.sh if missing); flowdsl runs in this interpreter.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -56,14 +58,13 @@ def run_once(peer: str, shape: str, n: int) -> Row | str:
 
 
 def summarize(samples: list[Row]) -> Row:
-    out: Row = {"runs": len(samples), "bytes": samples[-1]["bytes"]}
+    out: Row = {
+        "runs": len(samples),
+        "bytes": samples[-1]["bytes"],
+        "tasks": samples[-1].get("tasks"),
+    }
     for key in ("seconds", "construct", "serialize"):
         out[key] = statistics.median(s[key] for s in samples)
-    if all("breakdown" in s for s in samples):
-        phases = samples[0]["breakdown"]
-        out["breakdown"] = {
-            k: statistics.median(s["breakdown"][k] for s in samples) for k in phases
-        }
     return out
 
 
@@ -127,6 +128,29 @@ def parse_cases(text: str) -> list[tuple[str, int]]:
     return cases
 
 
+def source_state() -> str:
+    """The flowdsl sources measured: commit, uncommitted files under flowdsl/ and compiler/,
+    and a digest of their contents (so two reports can be told apart even when dirty)."""
+    digest = hashlib.sha256()
+    for path in sorted([*ROOT.glob("flowdsl/*.py"), *ROOT.glob("compiler/*.py")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    git = ["git", "-C", str(ROOT)]
+    commit = subprocess.run(
+        [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    status = subprocess.run(
+        [*git, "status", "--porcelain", "--", "flowdsl", "compiler"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.splitlines()
+    dirty = [line[3:] for line in status if line[3:].endswith(".py")]
+    state = f"commit {commit or '?'}"
+    if dirty:
+        state += f" + uncommitted changes to {', '.join(dirty)}"
+    return f"{state}; flowdsl+compiler sources sha256 {digest.hexdigest()[:12]}"
+
+
 def ensure_peers_venv() -> None:
     if not PEERS_PYTHON.exists():
         subprocess.run(["bash", str(BENCH / "peers_venv.sh")], cwd=ROOT, check=True)
@@ -137,35 +161,36 @@ def render(
     imports: dict[str, Row | str],
     cases: list[tuple[str, int]],
     runs: int,
+    state: str,
 ) -> str:
     out = [
         "# Compile benchmark: conductor-python 2.0.0 vs flowdsl",
         "",
-        f"Python {platform.python_version()}, {platform.machine()}, {platform.system()}; "
-        f"median of {runs} fresh processes per row. "
-        "build = conductor: DSL objects; flowdsl: compile_workflow (trace, validate, graph, dict). "
-        "serialize = conductor: json.dumps(wf.to_workflow_def().toJSON()); flowdsl: to_json(). "
-        "us/task = median total / N.",
+        f"Python {platform.python_version()}, {platform.machine()}, {platform.system()}, "
+        f"{os.cpu_count()} CPUs; median of {runs} fresh processes per row. "
+        "build = conductor: DSL objects; flowdsl: compile_workflow (trace, emit, validate, "
+        "graph). serialize = conductor: json.dumps(wf.to_workflow_def().toJSON()) (compact); "
+        "flowdsl: to_json() (2-space indent). us/task = median total / N. "
+        "tasks = WorkflowTasks in the output (FORK_JOIN, JOIN and the trailing task included).",
         "",
         "Command: `" + " ".join([rel_python(), "bench/bench_compile.py", *sys.argv[1:]]) + "`",
         "",
-        "| peer | shape | N | median | build | serialize | us/task | out KB |",
-        "|---|---|---|---|---|---|---|---|",
+        f"Sources: {state}.",
+        "",
+        "| peer | shape | N | median | build | serialize | us/task | out KB | tasks |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for shape, n in cases:
         for peer in PEERS:
             r = results[(peer, shape, n)]
             if isinstance(r, str):
-                out.append(f"| {peer} | {shape} | {n:,} | {r} | | | | |")
+                out.append(f"| {peer} | {shape} | {n:,} | {r} | | | | | |")
                 continue
             out.append(
                 f"| {peer} | {shape} | {n:,} | {fmt_s(r['seconds'])} | {fmt_s(r['construct'])} "
-                f"| {fmt_s(r['serialize'])} | {r['seconds'] / n * 1e6:.1f} | {r['bytes'] / 1e3:,.0f} |"
+                f"| {fmt_s(r['serialize'])} | {r['seconds'] / n * 1e6:.1f} | {r['bytes'] / 1e3:,.0f} "
+                f"| {'?' if r['tasks'] is None else format(r['tasks'], ',')} |"
             )
-    for (peer, shape, n), r in results.items():
-        if not isinstance(r, str) and "breakdown" in r:
-            phases = ", ".join(f"{k} {fmt_s(v)}" for k, v in r["breakdown"].items())
-            out.append(f"\n{peer} {shape} {n:,} breakdown (medians): {phases}")
     out += ["", "| shape | N | conductor / flowdsl |", "|---|---|---|"]
     for shape, n in cases:
         c, f = results[("conductor-python", shape, n)], results[("flowdsl", shape, n)]
@@ -215,6 +240,7 @@ def main() -> int:
     args = parser.parse_args()
     cases = parse_cases(args.cases)
     ensure_peers_venv()
+    state = source_state()
 
     samples: dict[tuple[str, str, int], list[Row]] = {}
     results: dict[tuple[str, str, int], Row | str] = {}
@@ -241,7 +267,9 @@ def main() -> int:
             str(PEERS_PYTHON), CONDUCTOR_MODULE, f"import {CONDUCTOR_MODULE}", args.import_runs
         ),
     }
-    text = render(results, imports, cases, args.runs)
+    if source_state() != state:
+        raise SystemExit("flowdsl/compiler sources changed during the run; run it again")
+    text = render(results, imports, cases, args.runs, state)
     print(text, end="")
     if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 Run with the peers venv (see bench/peers_venv.sh):
     bench/.venv-peers/bin/python bench/compile_shapes_conductor.py chain 1000
     bench/.venv-peers/bin/python bench/compile_shapes_conductor.py fork 10000
+    bench/.venv-peers/bin/python bench/compile_shapes_conductor.py chain 3 --print
 
 Shapes (same as bench/compile_shapes_flowdsl.py):
 - chain N: N SIMPLE tasks, task i's input x references task i-1's output.
@@ -12,6 +13,8 @@ Shapes (same as bench/compile_shapes_flowdsl.py):
 
 construct = building the DSL objects; serialize = json.dumps(wf.to_workflow_def().toJSON()),
 both timed with time.perf_counter after all imports, as in shared peer-performance.md.
+"tasks" counts WorkflowTasks in the output (after timing), to check both peers built
+the same shape.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from typing import Any
 
 from conductor.client.workflow.conductor_workflow import ConductorWorkflow
 from conductor.client.workflow.task.simple_task import SimpleTask
@@ -57,9 +61,26 @@ def build_fork(n: int) -> ConductorWorkflow:
 BUILDERS = {"chain": build_chain, "fork": build_fork}
 
 
+def count_tasks(value: Any) -> int:
+    """WorkflowTasks (dicts with a taskReferenceName) anywhere in a JSON value."""
+    count = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            count += "taskReferenceName" in item
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
+
+
 def main(argv: list[str]) -> int:
+    show = "--print" in argv
+    argv = [a for a in argv if a != "--print"]
     if len(argv) != 2 or argv[0] not in BUILDERS or not argv[1].isdigit():
-        print(f"usage: compile_shapes_conductor.py {{{'|'.join(BUILDERS)}}} N", file=sys.stderr)
+        usage = f"usage: compile_shapes_conductor.py {{{'|'.join(BUILDERS)}}} N [--print]"
+        print(usage, file=sys.stderr)
         return 2
     shape, n = argv[0], int(argv[1])
     t0 = time.perf_counter()
@@ -67,6 +88,9 @@ def main(argv: list[str]) -> int:
     t1 = time.perf_counter()
     text = json.dumps(wf.to_workflow_def().toJSON())
     t2 = time.perf_counter()
+    if show:
+        print(json.dumps(json.loads(text), indent=2))
+        return 0
     row = {
         "peer": "conductor-python",
         "shape": shape,
@@ -75,6 +99,7 @@ def main(argv: list[str]) -> int:
         "construct": t1 - t0,
         "serialize": t2 - t1,
         "bytes": len(text.encode()),
+        "tasks": count_tasks(json.loads(text)),
     }
     print(json.dumps(row))
     return 0

@@ -175,7 +175,9 @@ class _Session:
             if child is None:
                 return None
             children.extend(child.sub_workflows)
-            inline_task_defs.extend(child.all_task_defs())  # embedded, but its workers still need TaskDefs
+            inline_task_defs.extend(
+                child.all_task_defs()
+            )  # embedded, but its workers still need TaskDefs
             return child.workflow_def
 
         emitter = ConductorEmitter(ir, inline)

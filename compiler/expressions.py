@@ -14,9 +14,9 @@ __all__ = [
     "SPECIAL_NAMES",
     "Expression",
     "embedded_task_refs",
-    "key_path",
     "expressions_in",
     "first_component",
+    "key_path",
     "path_error",
 ]
 

@@ -97,7 +97,10 @@ class _Builder:
             cases = task.get("decisionCases")
             for key, branch in cases.items() if isinstance(cases, Mapping) else []:
                 exits += self.task_list(
-                    branch, key_path(f"{path}.decisionCases", key), [(ref, "case", {"case": str(key)})], ref
+                    branch,
+                    key_path(f"{path}.decisionCases", key),
+                    [(ref, "case", {"case": str(key)})],
+                    ref,
                 )
             exits += self.task_list(
                 task.get("defaultCase") or [],
