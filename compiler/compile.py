@@ -210,7 +210,10 @@ class _Session:
         reads: dict[str, list[tuple[str, str]]] = {}
         problems.extend(validate_workflow_def(wf, locate=locate, reads=reads))
         problems.extend(validate_task_defs(task_defs, path="$taskDefs", locate=locate))
-        problems.extend(_conflicting_task_names(ir.task_functions, ir.steps))
+        all_names = {td["name"] for td in task_defs}
+        for child in children:
+            all_names.update(td["name"] for td in child.all_task_defs())
+        problems.extend(_conflicting_task_names(ir.task_functions, ir.steps, all_names))
         problems = [p if p.workflow else dataclasses.replace(p, workflow=fn.name) for p in problems]
         if any(p.severity == "error" for p in problems):
             raise WorkflowDefinitionError(problems, source=f"workflow '{fn.name}'")
@@ -250,14 +253,18 @@ def _started_workflows(
 
 
 def _conflicting_task_names(
-    task_functions: Mapping[str, Any], steps: tuple[Step, ...]
+    task_functions: Mapping[str, Any], steps: tuple[Step, ...], task_def_names: set[str]
 ) -> list[Problem]:
-    """Two different @task functions registered under one Conductor task name."""
+    """Two different @task functions registered under one Conductor task name, and
+    SUB_WORKFLOW tasks named like a worker's TaskDef (which Conductor would apply to them)."""
     problems: list[Problem] = []
     seen: dict[str, Any] = {}
+    subs: list[SubWorkflow] = []
     stack: list[Step] = list(steps)
     while stack:
         step = stack.pop(0)
+        if isinstance(step, SubWorkflow) and step.options.task_definition is None:
+            subs.append(step)
         spec = getattr(step, "spec", None) or getattr(step, "task_spec", None)
         if spec is not None:
             other = seen.setdefault(spec.name, spec)
@@ -280,6 +287,21 @@ def _conflicting_task_names(
             stack.extend(step.default)
         elif isinstance(step, DoWhile):
             stack.extend(step.body)
+    for step in subs:
+        task_name = step.task_name or step.name
+        if task_name in task_def_names:
+            problems.append(
+                Problem(
+                    f"SUB_WORKFLOW '{step.ref}' is named '{task_name}', like the @task "
+                    f"'{task_name}'; Conductor applies the TaskDef registered under a task's name, so "
+                    f"this sub-workflow task would get that worker's retries and timeouts",
+                    code="subworkflow-taskdef",
+                    location=step.location,
+                    severity="warning",
+                    task=step.ref,
+                    hint=f"Pass sub_workflow(..., name='{task_name}_subworkflow').",
+                )
+            )
     return problems
 
 

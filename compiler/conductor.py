@@ -17,7 +17,6 @@ from flowdsl.control import JsExpr
 from flowdsl.errors import Problem, SourceLocation
 from flowdsl.handle import Handle
 from flowdsl.nodes import (
-    CallOptions,
     DoWhile,
     DynamicFork,
     Fork,
@@ -180,8 +179,8 @@ class ConductorEmitter:
                 out.append(task)
         return out
 
-    @staticmethod
-    def _common(task: dict[str, JSON], options: CallOptions) -> dict[str, JSON]:
+    def _common(self, task: dict[str, JSON], step: Step) -> dict[str, JSON]:
+        options = step.options
         if options.description:
             task["description"] = options.description
         if options.optional is not None:
@@ -194,6 +193,11 @@ class ConductorEmitter:
             task["retryCount"] = options.retry_count
         if options.async_complete is not None:
             task["asyncComplete"] = options.async_complete
+        if options.task_definition is not None:
+            spec = TaskSpec(str(task["name"]), options.task_definition, step.location)
+            inline_def = task_def_of(spec, (), None, self, system=task["type"] != "SIMPLE")
+            del inline_def["inputKeys"]
+            task["taskDefinition"] = inline_def
         return task
 
     def visit_task_call(self, step: TaskCall, path: str, index: int) -> list[dict[str, JSON]]:
@@ -203,7 +207,7 @@ class ConductorEmitter:
             "type": "SIMPLE",
             "inputParameters": self.inputs(step, step.inputs),
         }
-        return [self._common(task, step.options)]
+        return [self._common(task, step)]
 
     def visit_system_task(self, step: SystemTask, path: str, index: int) -> list[dict[str, JSON]]:
         task: dict[str, JSON] = {
@@ -214,7 +218,7 @@ class ConductorEmitter:
         }
         for key, val in step.fields.items():
             task[key] = self.value(val, f"field '{key}' of '{step.ref}'", step.location)
-        return [self._common(task, step.options)]
+        return [self._common(task, step)]
 
     def _join(self, ref: str, join_on: Sequence[str]) -> dict[str, JSON]:
         return {
@@ -237,7 +241,7 @@ class ConductorEmitter:
             "inputParameters": {},
             "forkTasks": branches,
         }
-        return [self._common(fork, step.options), self._join(step.join_ref, step.join_on)]
+        return [self._common(fork, step), self._join(step.join_ref, step.join_on)]
 
     def visit_dynamic_fork(self, step: DynamicFork, path: str, index: int) -> list[dict[str, JSON]]:
         fork = {
@@ -246,7 +250,7 @@ class ConductorEmitter:
             "type": "FORK_JOIN_DYNAMIC",
             "inputParameters": self.inputs(step, step.inputs),
         }
-        return [self._common(fork, step.options), self._join(step.join_ref, ())]
+        return [self._common(fork, step), self._join(step.join_ref, ())]
 
     def visit_switch(self, step: Switch, path: str, index: int) -> list[dict[str, JSON]]:
         here = f"{path}[{index}]"
@@ -264,7 +268,7 @@ class ConductorEmitter:
             "decisionCases": cases,
             "defaultCase": self.steps(step.default, f"{here}.defaultCase"),
         }
-        return [self._common(task, step.options)]
+        return [self._common(task, step)]
 
     def visit_do_while(self, step: DoWhile, path: str, index: int) -> list[dict[str, JSON]]:
         here = f"{path}[{index}]"
@@ -283,7 +287,7 @@ class ConductorEmitter:
             inputs["_items"] = self.value(list(step.items), f"items of '{step.ref}'", step.location)
         elif step.items is not None:
             task["items"] = self.value(step.items, f"items of '{step.ref}'", step.location)
-        return [self._common(task, step.options)]
+        return [self._common(task, step)]
 
     def visit_sub_workflow(self, step: SubWorkflow, path: str, index: int) -> list[dict[str, JSON]]:
         param: dict[str, JSON] = {"name": step.name}
@@ -296,13 +300,13 @@ class ConductorEmitter:
             if child is not None:
                 param["workflowDefinition"] = child
         task = {
-            "name": step.name,
+            "name": step.task_name or step.name,
             "taskReferenceName": step.ref,
             "type": "SUB_WORKFLOW",
             "inputParameters": self.inputs(step, step.inputs),
             "subWorkflowParam": param,
         }
-        return [self._common(task, step.options)]
+        return [self._common(task, step)]
 
     # -- the workflow --------------------------------------------------------------
     def workflow_def(self) -> dict[str, JSON]:
@@ -366,9 +370,17 @@ def task_def_of(
     input_keys: Sequence[str],
     output_keys: Sequence[str] | None,
     emitter: ConductorEmitter,
+    system: bool = False,
 ) -> dict[str, JSON]:
-    """The TaskDef of a ``@task``: Conductor's defaults written out, then the user's options."""
+    """The TaskDef of a ``@task``: Conductor's defaults written out, then the user's options.
+
+    ``system`` is for an inline TaskDef of a system task: its unset fields take the values of
+    the ad-hoc TaskDef Conductor gives system tasks (no retries, no response timeout), not the
+    worker-task defaults a bare TaskDef object would get.
+    """
     merged: dict[str, Any] = dict(_TASK_DEF_DEFAULTS)
+    if system:
+        merged.update(retryCount=0, responseTimeoutSeconds=0)
     merged["inputKeys"] = list(input_keys)
     if output_keys is not None:
         merged["outputKeys"] = list(output_keys)

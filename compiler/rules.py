@@ -408,7 +408,7 @@ def check_task_def(td: Mapping[str, Any], path: str, report: Report, inline: boo
     timeout = td.get("timeoutSeconds") or 0
     response = td.get("responseTimeoutSeconds", 3600)
     total = td.get("totalTimeoutSeconds") or 0
-    if isinstance(response, int) and response < 1 and "responseTimeoutSeconds" in td:
+    if isinstance(response, int) and response < 1 and "responseTimeoutSeconds" in td and not inline:
         report(
             f"TaskDef '{name}' responseTimeoutSeconds is {response}; it must be at least 1 second",
             f"{path}.responseTimeoutSeconds",

@@ -13,12 +13,12 @@ byte the one of :mod:`examples.image_resize`. Retries stay with the workers
 (in their TaskDefs), and the SUB_WORKFLOW tasks ask for none of their own: a
 retry there would rerun both the resize and the upload for one flaky upload.
 
-Known issue: Conductor gives every task the TaskDef registered under the
-task's name, and flowdsl names a SUB_WORKFLOW task after its child workflow,
-here ``image_convert_resize``, the blog's name for both the workflow and the
-resize worker. On a server these SUB_WORKFLOW tasks therefore inherit the
-worker's TaskDef (a 300 s timeout, two retries); see the xfail test in
-``tests/examples/test_examples.py``.
+Conductor gives every task the TaskDef registered under the task's name, and
+a SUB_WORKFLOW task is named after its child workflow by default, here
+``image_convert_resize``: the blog's name for both the workflow and the resize
+worker. The compiler warns about that (the SUB_WORKFLOW tasks would inherit the
+worker's 300 s timeout and retries), so the calls below name their tasks
+``image_convert_resize_subworkflow``.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ def image_multiple_convert_resize_subworkflow(
         lambda: sub_workflow(
             image_convert_resize_workflow,
             ref="image_convert_resize_jpg",
+            name="image_convert_resize_subworkflow",
             file_location=file_location,
             output_format="jpg",
             output_width=output_width,
@@ -51,6 +52,7 @@ def image_multiple_convert_resize_subworkflow(
         lambda: sub_workflow(
             image_convert_resize_workflow,
             ref="image_convert_resize_webp",
+            name="image_convert_resize_subworkflow",
             file_location=file_location,
             output_format="webp",
             output_width=output_width,

@@ -281,21 +281,19 @@ def loan_origination(
         credit.output["response"]["body"]["score"],
     )
 
-    status: Handle[UnderwritingStatus]  # the latest poll; set by the loop body
-
-    def poll_underwriting() -> None:
-        nonlocal status
+    def poll_underwriting() -> Handle[UnderwritingStatus]:
         wait(POLL_EVERY, ref="wait_for_underwriting")
-        status = underwriting_status.options(ref="underwriting_status")(
+        return underwriting_status.options(ref="underwriting_status")(
             submission.output["underwriting_id"]
         )
 
-    do_while(
+    polling = do_while(
         poll_underwriting,
         "$.underwriting_status['status'] == 'PENDING'",
         max_iterations=MAX_POLLS,
         ref="poll_underwriting",
     )
+    status: Handle[UnderwritingStatus] = polling.body  # after the loop: the latest poll
 
     def approved() -> None:
         terms = calculate_instalment(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from flowdsl.control import JsExpr as JsExpr
 from flowdsl.control import LoopHandle as LoopHandle
+from flowdsl.control import SwitchHandle as SwitchHandle
 from flowdsl.control import do_while as do_while
 from flowdsl.control import dynamic_fork as dynamic_fork
 from flowdsl.control import fork as fork
@@ -64,6 +65,7 @@ __all__ = [
     "Ref",
     "RetryLogic",
     "SourceLocation",
+    "SwitchHandle",
     "SymbolicValueError",
     "TaskFunction",
     "TimeoutPolicy",

@@ -32,6 +32,7 @@ from flowdsl.workflow import WorkflowFunction, WorkflowRef
 __all__ = [
     "JsExpr",
     "LoopHandle",
+    "SwitchHandle",
     "do_while",
     "dynamic_fork",
     "fork",
@@ -66,6 +67,18 @@ def last_ref(step: Step) -> str:
     return step.ref
 
 
+def _task_def(given: Mapping[str, Any] | None, where: SourceLocation) -> dict[str, object] | None:
+    """``task_def=`` options (the @task option names) as an inline TaskDef's Conductor fields."""
+    if given is None:
+        return None
+    from flowdsl.spec import TASK_DEF_OPTIONS, OptionError, coerce_options
+
+    try:
+        return coerce_options(given, TASK_DEF_OPTIONS, "task_def")
+    except OptionError as err:
+        raise OptionError(str(err), where) from None
+
+
 def _options(**given: Any) -> CallOptions:
     if given.get("start_delay") is not None:
         given["start_delay"] = duration_seconds(given["start_delay"], "start_delay")
@@ -89,6 +102,13 @@ def _branch(
         return (), None
     steps, result = tracer.trace_branch(fn)
     return tuple(steps), result
+
+
+def _result_or_last(result: Any, steps: tuple[Step, ...]) -> Any:
+    """A branch's return value, or a handle on its last step when it returned nothing."""
+    if result is None and steps:
+        return Handle(last_ref(steps[-1]), "TASK")
+    return result
 
 
 def fork(
@@ -222,7 +242,7 @@ def switch(
     default: Callable[[], Any] | None = None,
     *,
     ref: str | None = None,
-) -> Handle[dict[str, Any]]:
+) -> SwitchHandle:
     """SWITCH on ``value``: run the branch whose key equals it, else ``default``.
 
     ``value`` is a reference or literal (value-param evaluator) or ``js(...)``
@@ -236,6 +256,8 @@ def switch(
         evaluator, expression, inputs = "javascript", value.expression, dict(value.bindings)
     else:
         evaluator, expression, inputs = "value-param", "switchCaseValue", {"switchCaseValue": value}
+    results: dict[str, Any] = {}
+    default_result: Any = None
     traced: list[tuple[str, tuple[Step, ...]]] = []
     seen: set[str] = set()
     if not isinstance(cases, Mapping):
@@ -258,11 +280,15 @@ def switch(
                 )
             )
         seen.add(name)
-        steps, _ = _branch(tracer, branch, f"case '{name}' of switch '{switch_ref}'", where)
+        steps, result = _branch(tracer, branch, f"case '{name}' of switch '{switch_ref}'", where)
         traced.append((name, steps))
+        results[name] = _result_or_last(result, steps)
     default_steps: tuple[Step, ...] = ()
     if default is not None:
-        default_steps, _ = _branch(tracer, default, f"default of switch '{switch_ref}'", where)
+        default_steps, default_result = _branch(
+            tracer, default, f"default of switch '{switch_ref}'", where
+        )
+        default_result = _result_or_last(default_result, default_steps)
     tracer.add(
         Switch(
             switch_ref,
@@ -275,13 +301,33 @@ def switch(
             default_steps,
         )
     )
-    return Handle(switch_ref, "SWITCH")
+    return SwitchHandle(switch_ref, results, default_result)
+
+
+class SwitchHandle(Handle[dict[str, Any]]):
+    """The SWITCH: ``output`` is its own output (``selectedCase``); ``branches`` maps each case
+    value to what its branch function returned (``default`` for the default branch)."""
+
+    __slots__ = ("branches", "default")
+
+    def __init__(self, ref: str, branches: dict[str, Any], default: Any) -> None:
+        super().__init__(ref, "SWITCH")
+        self.branches = branches
+        self.default = default
 
 
 class LoopHandle(Handle[dict[str, Any]]):
-    """The DO_WHILE being traced, passed to a one-argument loop body."""
+    """The DO_WHILE: passed to a one-argument loop body, and returned by ``do_while``.
 
-    __slots__ = ()
+    ``body`` is what the body function returned (a handle on its last task when it returned
+    nothing); after the loop its references read the latest iteration.
+    """
+
+    __slots__ = ("body",)
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref, "DO_WHILE")
+        self.body: Any = None
 
     @property
     def iteration(self) -> Any:
@@ -320,7 +366,7 @@ def do_while(
     tracer = _trace.current("do_while()")
     where = caller_location()
     loop_ref = tracer.new_ref("loop", ref, where)
-    handle = LoopHandle(loop_ref, "DO_WHILE")
+    handle = LoopHandle(loop_ref)
     inputs: dict[str, Any] = {}
     if isinstance(condition, JsExpr):
         inputs.update(condition.bindings)
@@ -345,7 +391,8 @@ def do_while(
         inputs["keepLastN"] = keep_last_n
     wants_handle = callable(body) and _arity(body) >= 1
     fn: object = (lambda: body(handle)) if wants_handle else body
-    steps, _ = _branch(tracer, fn, f"body of do_while '{loop_ref}'", where)
+    steps, result = _branch(tracer, fn, f"body of do_while '{loop_ref}'", where)
+    handle.body = _result_or_last(result, steps)
     if not steps:
         tracer.report(
             Problem(
@@ -383,6 +430,8 @@ def sub_workflow(
     retry_count: int | None = None,
     start_delay: int | Any = None,
     task_to_domain: Mapping[str, str] | None = None,
+    name: str | None = None,
+    task_def: Mapping[str, Any] | None = None,
     _inputs: Mapping[str, Any] | None = None,
     **inputs: Any,
 ) -> Handle[dict[str, Any]]:
@@ -391,13 +440,17 @@ def sub_workflow(
     ``target`` is a ``@workflow`` function (compiled with the parent) or
     :func:`external_workflow` for one defined elsewhere. ``inline=True`` embeds
     the child definition. Inputs named like an option go through ``_inputs``.
+    ``name`` is the WorkflowTask name (default: the child workflow's name); Conductor
+    applies the TaskDef registered under that name, so ``task_def=dict(...)`` (an inline
+    TaskDef) is the way to give the task retries or a timeout.
     """
     tracer = _trace.current("sub_workflow()")
     where = caller_location()
     ver: int | None
+    task_name = name
     all_inputs = {**(_inputs or {}), **inputs}
     if isinstance(target, WorkflowFunction):
-        name, ver = target.name, version if version is not None else target.version
+        child, ver = target.name, version if version is not None else target.version
         import difflib
 
         unknown = [k for k in all_inputs if k not in target.params]
@@ -405,7 +458,7 @@ def sub_workflow(
             close = difflib.get_close_matches(key, list(target.params), n=1)
             tracer.report(
                 Problem(
-                    f"workflow '{name}' has no input '{key}'",
+                    f"workflow '{child}' has no input '{key}'",
                     code="bad-call",
                     location=where,
                     hint=f"Did you mean '{close[0]}'?"
@@ -419,18 +472,18 @@ def sub_workflow(
         if missing:
             tracer.report(
                 Problem(
-                    f"sub-workflow '{name}' is missing input{'s' if len(missing) > 1 else ''} "
+                    f"sub-workflow '{child}' is missing input{'s' if len(missing) > 1 else ''} "
                     f"{', '.join(repr(m) for m in missing)}",
                     code="bad-call",
                     location=where,
                 )
             )
     elif isinstance(target, WorkflowRef):
-        name, ver = target.name, version if version is not None else target.version
+        child, ver = target.name, version if version is not None else target.version
         if inline:
             tracer.report(
                 Problem(
-                    f"sub_workflow(inline=True) needs a @workflow function; '{name}' "
+                    f"sub_workflow(inline=True) needs a @workflow function; '{child}' "
                     f"is only known by name",
                     code="bad-call",
                     location=where,
@@ -446,10 +499,26 @@ def sub_workflow(
                 location=where,
             )
         )
-        name, ver = "invalid", version
-    sub_ref = tracer.new_ref(name, ref, where)
-    options = _options(optional=optional, retry_count=retry_count, start_delay=start_delay)
+        child, ver = "invalid", version
+    sub_ref = tracer.new_ref(child, ref, where)
+    options = _options(
+        optional=optional,
+        retry_count=retry_count,
+        start_delay=start_delay,
+        task_definition=_task_def(task_def, where),
+    )
     tracer.add(
-        SubWorkflow(sub_ref, where, options, name, ver, all_inputs, target, inline, task_to_domain)
+        SubWorkflow(
+            sub_ref,
+            where,
+            options,
+            child,
+            ver,
+            all_inputs,
+            target,
+            inline,
+            task_to_domain,
+            task_name,
+        )
     )
     return Handle(sub_ref, "SUB_WORKFLOW")

@@ -135,6 +135,7 @@ class SubWorkflow(Step):
     target: Any  # the child workflow function, or a WorkflowRef for one defined elsewhere
     inline: bool = False
     task_to_domain: Mapping[str, str] | None = None
+    task_name: str | None = None  # the WorkflowTask name; None: the child workflow's name
 
 
 @dataclass(frozen=True, slots=True)

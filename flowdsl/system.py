@@ -69,8 +69,9 @@ def _emit(
     description: str | None = None,
     async_complete: bool | None = None,
     permissive: bool | None = None,
+    task_def: Mapping[str, Any] | None = None,
 ) -> Handle[dict[str, Any]]:
-    from flowdsl.control import _options
+    from flowdsl.control import _options, _task_def
 
     tracer = _trace.current(f"{type_.lower()}()")
     where = caller_location()
@@ -82,6 +83,7 @@ def _emit(
         description=description,
         async_complete=async_complete,
         permissive=permissive,
+        task_definition=_task_def(task_def, where),
     )
     tracer.add(
         SystemTask(
@@ -89,6 +91,12 @@ def _emit(
         )
     )
     return Handle(task_ref, type_)
+
+
+def _millis(value: int | timedelta | None) -> int | None:
+    if isinstance(value, timedelta):
+        return int(value.total_seconds() * 1000)
+    return value
 
 
 def _drop_none(**values: Any) -> dict[str, Any]:
@@ -103,13 +111,19 @@ def http(
     body: Any = None,
     accept: str | None = None,
     content_type: str | None = None,
-    connection_timeout: int | None = None,
-    read_timeout: int | None = None,
+    connection_timeout: int | timedelta | None = None,
+    read_timeout: int | timedelta | None = None,
     ref: str | None = None,
     name: str | None = None,
     **common: Any,
 ) -> Handle[dict[str, Any]]:
-    """HTTP task: ``output["response"]`` holds ``body``, ``headers``, ``statusCode``, ``reasonPhrase``."""
+    """HTTP task: ``output["response"]`` holds ``body``, ``headers``, ``statusCode``, ``reasonPhrase``.
+
+    ``connection_timeout`` and ``read_timeout`` are **milliseconds** (Conductor's unit here) or a
+    ``timedelta``. Retries, backoff and rate limits go in ``task_def=dict(retry_count=...,
+    retry_logic=..., rate_limit_per_frequency=...)`` (an inline TaskDef); common keywords:
+    ``ref``, ``optional``, ``start_delay``, ``retry_count``, ``description``, ``async_complete``.
+    """
     request = _drop_none(
         uri=uri,
         method=method,
@@ -117,8 +131,8 @@ def http(
         body=body,
         accept=accept,
         contentType=content_type,
-        connectionTimeOut=connection_timeout,
-        readTimeOut=read_timeout,
+        connectionTimeOut=_millis(connection_timeout),
+        readTimeOut=_millis(read_timeout),
     )
     return _emit("HTTP", "http", {"http_request": request}, ref=ref, name=name, **common)
 
@@ -129,6 +143,7 @@ def inline(
     ref: str | None = None,
     name: str | None = None,
     evaluator: str = "javascript",
+    task_def: Mapping[str, Any] | None = None,
     **bindings: Any,
 ) -> Handle[dict[str, Any]]:
     """INLINE JavaScript evaluated by Conductor; ``$.name`` reads a binding; output ``result``.
@@ -136,14 +151,20 @@ def inline(
     Common keywords (``optional`` ...) cannot be bindings here; use raw_task for that.
     """
     inputs = {"evaluatorType": evaluator, "expression": expression, **bindings}
-    return _emit("INLINE", "inline", inputs, ref=ref, name=name)
+    return _emit("INLINE", "inline", inputs, ref=ref, name=name, task_def=task_def)
 
 
 def jq_transform(
-    query: str, *, ref: str | None = None, name: str | None = None, **data: Any
+    query: str,
+    *,
+    ref: str | None = None,
+    name: str | None = None,
+    task_def: Mapping[str, Any] | None = None,
+    **data: Any,
 ) -> Handle[dict[str, Any]]:
     """JSON_JQ_TRANSFORM: ``query`` runs over the inputs; output ``result`` and ``resultList``."""
-    return _emit("JSON_JQ_TRANSFORM", "jq", {"queryExpression": query, **data}, ref=ref, name=name)
+    inputs = {"queryExpression": query, **data}
+    return _emit("JSON_JQ_TRANSFORM", "jq", inputs, ref=ref, name=name, task_def=task_def)
 
 
 def _wait_duration(value: timedelta) -> str:
@@ -199,10 +220,18 @@ def set_variable(
 
 
 def human(
-    *, ref: str | None = None, name: str | None = None, optional: bool | None = None, **inputs: Any
+    *,
+    ref: str | None = None,
+    name: str | None = None,
+    optional: bool | None = None,
+    task_def: Mapping[str, Any] | None = None,
+    **inputs: Any,
 ) -> Handle[dict[str, Any]]:
-    """HUMAN task: waits until an external update completes or fails it."""
-    return _emit("HUMAN", "human", inputs, ref=ref, name=name, optional=optional)
+    """HUMAN task: waits until an external update completes or fails it.
+
+    A deadline for the human goes in ``task_def=dict(timeout_seconds=..., timeout_policy=...)``.
+    """
+    return _emit("HUMAN", "human", inputs, ref=ref, name=name, optional=optional, task_def=task_def)
 
 
 def event(
@@ -212,6 +241,7 @@ def event(
     name: str | None = None,
     async_complete: bool | None = None,
     optional: bool | None = None,
+    task_def: Mapping[str, Any] | None = None,
     **payload: Any,
 ) -> Handle[dict[str, Any]]:
     """EVENT: publish ``payload`` to ``sink`` (``conductor``, ``conductor:queue``, ``sqs:name`` ...)."""
@@ -224,6 +254,7 @@ def event(
         fields={"sink": sink},
         async_complete=async_complete,
         optional=optional,
+        task_def=task_def,
     )
 
 
@@ -272,7 +303,12 @@ def start_workflow(
 
 
 def dynamic(
-    task_name: Any, *, ref: str | None = None, name: str | None = None, **inputs: Any
+    task_name: Any,
+    *,
+    ref: str | None = None,
+    name: str | None = None,
+    task_def: Mapping[str, Any] | None = None,
+    **inputs: Any,
 ) -> Handle[dict[str, Any]]:
     """DYNAMIC: run the worker task whose name ``task_name`` holds at run time."""
     return _emit(
@@ -282,6 +318,7 @@ def dynamic(
         ref=ref,
         name=name,
         fields={"dynamicTaskNameParam": "taskToExecute"},
+        task_def=task_def,
     )
 
 

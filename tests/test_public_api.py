@@ -17,6 +17,7 @@ FLOWDSL_API = [
     "Ref",
     "RetryLogic",
     "SourceLocation",
+    "SwitchHandle",
     "SymbolicValueError",
     "TaskFunction",
     "TimeoutPolicy",

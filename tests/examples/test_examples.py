@@ -363,13 +363,8 @@ def test_subworkflow_branches_run_the_image_resize_workflow() -> None:
     assert child.to_json() == workflow("image_resize", "image_convert_resize").to_json()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="flowdsl names a SUB_WORKFLOW task after its child workflow; with the blog's names that "
-    "is also the TaskDef image_convert_resize, which Conductor then applies to the SUB_WORKFLOW "
-    "task (timeoutSeconds 300 with RETRY, retryCount 2), and sub_workflow() has no name= to avoid it",
-)
 def test_subworkflow_tasks_do_not_pick_up_a_worker_taskdef() -> None:
+    """No SUB_WORKFLOW task is named like a registered TaskDef (Conductor would apply it)."""
     parent = workflow("image_subworkflow", "image_multiple_convert_resize_subworkflow")
     registered = set(task_defs("image_subworkflow"))
     for task in all_tasks(parent.workflow_def["tasks"]):
