@@ -89,6 +89,10 @@ def javascript_error(source: str) -> str | None:
     return None
 
 
+def _inputs_bound(params: Mapping[str, Any]) -> dict[str, str]:
+    return {str(key): "an input" for key in params}
+
+
 def _is_expr(value: object) -> bool:
     return isinstance(value, str) and "${" in value
 
@@ -129,9 +133,49 @@ def _check_wait(task: Mapping[str, Any], path: str, report: Report) -> None:
         )
 
 
-def _check_script(
-    source: object, path: str, what: str, report: Report, substituted: bool = False
+_READ_DOT = re.compile(r"(?<![\w$])\$\s*\.\s*([A-Za-z_$][\w$]*)")
+_READ_BRACKET = re.compile(r"(?<![\w$])\$\s*\[\s*(['\"])([^'\"]+)\1\s*\]")
+
+
+def script_reads(source: str) -> list[str]:
+    """The names a Conductor script reads from ``$`` (``$.name`` or ``$['name']``), in order."""
+    found: dict[str, None] = {}
+    for match in _READ_DOT.finditer(source):
+        found.setdefault(match.group(1))
+    for match in _READ_BRACKET.finditer(source):
+        found.setdefault(match.group(2))
+    return list(found)
+
+
+def _check_reads(
+    source: str, path: str, what: str, report: Report, bound: Mapping[str, str]
 ) -> None:
+    """Each ``$.name`` the script reads must be bound (``bound``: name -> what binds it)."""
+    for name in script_reads(source):
+        if name in bound:
+            continue
+        import difflib
+
+        close = difflib.get_close_matches(name, list(bound), n=1)
+        offer = ", ".join(f"{k} ({v})" for k, v in bound.items()) or "nothing"
+        report(
+            f"{what} reads $.{name}, but '{name}' is not bound; the script's $ holds {offer}",
+            path,
+            "script-read",
+            f"Did you mean $.{close[0]}?" if close else "Add it to the task's inputParameters.",
+        )
+
+
+def _check_script(
+    source: object,
+    path: str,
+    what: str,
+    report: Report,
+    substituted: bool = False,
+    bound: Mapping[str, str] | None = None,
+) -> None:
+    if isinstance(source, str) and bound is not None:
+        _check_reads(source, path, what, report, bound)
     if isinstance(source, str) and "${" in source:
         if substituted:
             return  # Conductor fills the placeholders in before the script runs: parse nothing
@@ -194,7 +238,11 @@ def check_task(task: Mapping[str, Any], path: str, report: Report) -> None:
                 report("SWITCH has no expression", path, "switch-expression")
             elif evaluator in ("javascript", "graaljs"):
                 _check_script(
-                    task.get("expression"), f"{path}.expression", "SWITCH expression", report
+                    task.get("expression"),
+                    f"{path}.expression",
+                    "SWITCH expression",
+                    report,
+                    bound=_inputs_bound(params),
                 )
         elif not task.get("caseValueParam") and not task.get("caseExpression"):
             report("DECISION has neither caseValueParam nor caseExpression", path, "decision-case")
@@ -204,6 +252,7 @@ def check_task(task: Mapping[str, Any], path: str, report: Report) -> None:
                 f"{path}.caseExpression",
                 "DECISION caseExpression",
                 report,
+                bound=_inputs_bound(params),
             )
     elif kind == "DO_WHILE":
         if task.get("loopCondition") is None:
@@ -214,8 +263,17 @@ def check_task(task: Mapping[str, Any], path: str, report: Report) -> None:
                 "Conductor requires one even with 'items'; use 'true' to iterate over all items.",
             )
         else:
+            bound = {str(task.get("taskReferenceName")): "the loop's output"}
+            bound.update(
+                (ref, "a body task's output") for ref in sorted(refs_in(task.get("loopOver")))
+            )
+            bound.update(_inputs_bound(params))
             _check_script(
-                task.get("loopCondition"), f"{path}.loopCondition", "DO_WHILE loopCondition", report
+                task.get("loopCondition"),
+                f"{path}.loopCondition",
+                "DO_WHILE loopCondition",
+                report,
+                bound=bound,
             )
         if not task.get("loopOver"):
             report("DO_WHILE has an empty loopOver", path, "loop-body")
@@ -311,6 +369,7 @@ def check_task(task: Mapping[str, Any], path: str, report: Report) -> None:
             "INLINE expression",
             report,
             substituted=True,
+            bound=_inputs_bound(params),
         )
     _check_counts(task, path, report)
 
@@ -443,3 +502,24 @@ def check_task_def(td: Mapping[str, Any], path: str, report: Report, inline: boo
             f"{path}.timeoutSeconds",
             "total-timeout",
         )
+
+
+def refs_in(tasks: object) -> set[str]:
+    """Every taskReferenceName in a task list, nested containers included."""
+    found: set[str] = set()
+    stack = [tasks]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, Mapping):
+            ref = item.get("taskReferenceName")
+            if isinstance(ref, str):
+                found.add(ref)
+            for key in ("forkTasks", "loopOver", "defaultCase"):
+                if isinstance(item.get(key), list):
+                    stack.append(item[key])
+            cases = item.get("decisionCases")
+            if isinstance(cases, Mapping):
+                stack.extend(cases.values())
+    return found

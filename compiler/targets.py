@@ -57,10 +57,15 @@ def _load_module(spec_text: str) -> ModuleType:
         if not path.is_file():
             raise TargetError(f"no such file: {spec_text}", usage=True)
         resolved = path.resolve()
-        try:
-            module_name = ".".join(resolved.relative_to(Path(cwd).resolve()).with_suffix("").parts)
-        except ValueError:
-            module_name = resolved.stem
+        # Import it as Python would from its project: climb out of the packages (folders with an
+        # __init__.py) that hold it, so that `from examples.image_resize import ...` works
+        # whatever the working directory.
+        root = resolved.parent
+        while (root / "__init__.py").is_file() and root.parent != root:
+            root = root.parent
+        if str(root) not in sys.path:
+            sys.path.insert(0, str(root))
+        module_name = ".".join(resolved.relative_to(root).with_suffix("").parts)
         if module_name in sys.modules and getattr(
             sys.modules[module_name], "__file__", None
         ) == str(resolved):

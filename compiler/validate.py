@@ -19,7 +19,7 @@ from compiler.expressions import (
     key_path,
     path_error,
 )
-from compiler.rules import check_task, check_task_def
+from compiler.rules import check_task, check_task_def, refs_in
 from flowdsl.errors import Problem, SourceLocation
 
 __all__ = ["Locator", "validate_task_defs", "validate_workflow_def"]
@@ -220,7 +220,7 @@ class _Checker:
             )
             return
         for index, branch in enumerate(fork.get("forkTasks") or []):
-            refs = _refs_in(branch)
+            refs = refs_in(branch)
             if refs and not wanted & refs:
                 last = (
                     branch[-1].get("taskReferenceName") if isinstance(branch[-1], Mapping) else "?"
@@ -405,26 +405,6 @@ def _flat(params: Mapping[str, Any]) -> bool:
     return all(
         type(v) is str or v is None or type(v) in (int, float, bool) for v in params.values()
     )
-
-
-def _refs_in(tasks: object) -> set[str]:
-    found: set[str] = set()
-    stack = [tasks]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, Mapping):
-            ref = item.get("taskReferenceName")
-            if isinstance(ref, str):
-                found.add(ref)
-            for key in ("forkTasks", "loopOver", "defaultCase"):
-                if isinstance(item.get(key), list):
-                    stack.append(item[key])
-            cases = item.get("decisionCases")
-            if isinstance(cases, Mapping):
-                stack.extend(cases.values())
-    return found
 
 
 def validate_workflow_def(

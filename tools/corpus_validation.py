@@ -139,6 +139,19 @@ REVIEWS: dict[str, tuple[str, str]] = {
         "`main_workflow` declares `schemaVersion: 1` and writes its inputs in the obsolete v1 form "
         '(`"workflow.input.mod"` without `${}`); Conductor accepts only schemaVersion 2.',
     ),
+    "conductor-oss_conductor/test-harness__src__test__resources__do_while_cleanup_demo.json": (
+        CONFIRMED,
+        "Its INLINE scripts read `$.do_while_loop_ref['iteration']`, but an INLINE task's `$` is its "
+        "own input, which has no `do_while_loop_ref`: the property access throws and the task fails "
+        "(FAILED_WITH_TERMINAL_ERROR); the iteration must be passed in through inputParameters "
+        "(`${do_while_loop_ref.output.iteration}`).",
+    ),
+    "conductor-oss_conductor/test-harness__src__test__resources__do_while_timeline_ui_demo.json": (
+        CONFIRMED,
+        "Its INLINE scripts read `$.do_while_switch_ref` and `$.do_while_fork_ref`, which are loop "
+        "references, not inputs of those INLINE tasks (an INLINE script's `$` is its own input), so "
+        "the scripts throw when they run; the values must be bound in inputParameters.",
+    ),
     "conductor-oss_conductor/ui__e2e__fixtures__doWhile__doWhileSwitch.json": (
         CONFIRMED,
         "SWITCH `switch_task` switches on `${inline_task_1.output.result.result}`, but the loop's "
