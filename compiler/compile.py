@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+from collections import deque
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -260,9 +261,9 @@ def _conflicting_task_names(
     problems: list[Problem] = []
     seen: dict[str, Any] = {}
     subs: list[SubWorkflow] = []
-    stack: list[Step] = list(steps)
+    stack: deque[Step] = deque(steps)
     while stack:
-        step = stack.pop(0)
+        step = stack.popleft()
         if isinstance(step, SubWorkflow) and step.options.task_definition is None:
             subs.append(step)
         spec = getattr(step, "spec", None) or getattr(step, "task_spec", None)

@@ -96,6 +96,11 @@ class ConductorEmitter:
         self.problems: list[Problem] = []
         self.source_map: dict[str, SourceLocation] = {}
         self._inline = inline_resolver
+        self._visitors = {
+            kind: getattr(self, f"visit_{kind}")
+            for kind in ("task_call", "system_task", "fork", "dynamic_fork", "switch", "do_while",
+                         "sub_workflow")
+        }
 
     # -- values ------------------------------------------------------------------
     def value(self, value: object, where: str, location: SourceLocation) -> JSON:
@@ -170,7 +175,7 @@ class ConductorEmitter:
     def steps(self, steps: Sequence[Step], path: str) -> list[dict[str, JSON]]:
         out: list[dict[str, JSON]] = []
         for step in steps:
-            visit = getattr(self, f"visit_{step.kind}", None)
+            visit = self._visitors.get(step.kind) or getattr(self, f"visit_{step.kind}", None)
             if visit is None:
                 msg = f"ConductorEmitter cannot emit IR node kind {step.kind!r} ({type(step).__name__})"
                 raise UnsupportedNodeError(msg)

@@ -18,6 +18,7 @@ __all__ = [
     "first_component",
     "key_path",
     "path_error",
+    "scan",
 ]
 
 # First path components that are not task references.
@@ -27,7 +28,8 @@ Expression = str  # the text inside ${...}
 _SIMPLE_PATH = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.")
 
 
-def _scan(text: str) -> Iterator[str]:
+def scan(text: str) -> Iterator[str]:
+    """Every ``${...}`` expression in ``text`` (inner ones of nested placeholders first)."""
     i = 0
     n = len(text)
     while True:
@@ -56,7 +58,7 @@ def _scan(text: str) -> Iterator[str]:
             return
         inner = text[start + 2 : j]
         if "${" in inner:
-            yield from _scan(inner)
+            yield from scan(inner)
         yield inner
         i = j + 1
 
@@ -67,7 +69,7 @@ def expressions_in(value: Any) -> Iterator[tuple[str, str]]:
         for key, text in value.items():
             if "${" in text:
                 where = f".{key}" if _plain(key) else f"['{key}']"
-                for expr in _scan(text):
+                for expr in scan(text):
                     yield expr, where
         return
     stack: list[tuple[Any, str]] = [(value, "")]
@@ -75,7 +77,7 @@ def expressions_in(value: Any) -> Iterator[tuple[str, str]]:
         item, where = stack.pop()
         if isinstance(item, str):
             if "${" in item:
-                for expr in _scan(item):
+                for expr in scan(item):
                     yield expr, where
         elif isinstance(item, dict):
             for key, sub in reversed(list(item.items())):
@@ -124,10 +126,8 @@ def first_component(expression: str) -> str:
     expr = expression.strip()
     if expr.startswith("$."):
         expr = expr[2:]
-    for index, char in enumerate(expr):
-        if char in ".[":
-            return expr[:index]
-    return expr
+    head = expr.partition(".")[0]
+    return head.partition("[")[0] if "[" in head else head
 
 
 def path_error(expression: str) -> str | None:

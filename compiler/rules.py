@@ -201,7 +201,7 @@ def check_task(task: Mapping[str, Any], path: str, report: Report) -> None:
         _check_counts(task, path, report)
         return
     params = task.get("inputParameters")
-    params = params if isinstance(params, Mapping) else {}
+    params = params if type(params) is dict or isinstance(params, Mapping) else {}
     if kind == "EVENT" and not task.get("sink"):
         report(
             "EVENT task has no 'sink'",

@@ -18,6 +18,7 @@ from compiler.expressions import (
     first_component,
     key_path,
     path_error,
+    scan,
 )
 from compiler.rules import check_task, check_task_def, refs_in
 from flowdsl.errors import Problem, SourceLocation
@@ -95,7 +96,7 @@ class _Checker:
             return
         for index, task in enumerate(tasks):
             here = f"{path}[{index}]"
-            if not isinstance(task, Mapping):
+            if type(task) is not dict and not isinstance(task, Mapping):
                 self.report(f"expected a task object, got {type(task).__name__}", here, "shape")
                 continue
             self.visit(task, here, (*scope, (list_id, index)))
@@ -152,7 +153,7 @@ class _Checker:
             )
             kind = "SIMPLE"
         params = task.get("inputParameters")
-        if params is not None and not isinstance(params, Mapping):
+        if params is not None and type(params) is not dict and not isinstance(params, Mapping):
             self.report(
                 f"task '{ref}' inputParameters must be an object",
                 f"{path}.inputParameters",
@@ -161,8 +162,10 @@ class _Checker:
         self._ref = ref
         check_task(task, path, self._report_for_task)
         inline_def = task.get("taskDefinition")
-        if isinstance(inline_def, Mapping):
+        if inline_def is not None and isinstance(inline_def, Mapping):
             check_task_def(inline_def, f"{path}.taskDefinition", self.report, inline=True)
+        if kind not in _CONTAINERS and kind != "SUB_WORKFLOW":
+            return
         if kind in ("SWITCH", "DECISION"):
             cases = task.get("decisionCases")
             if isinstance(cases, Mapping):
@@ -240,74 +243,75 @@ class _Checker:
         templates: dict[str, list[str]] = {}  # site path -> key paths of embedded task templates
         for site in self.sites:
             params = site.task.get("inputParameters")
-            if isinstance(params, Mapping) and not _flat(params):
+            if params and isinstance(params, Mapping) and not _flat(params):
                 for ref, where in embedded_task_refs(params):
                     self.runtime_refs.add(ref)
                     templates.setdefault(site.path, []).append(where)
+        check = self.check_expression
         for site in self.sites:
             task = site.task
-            values: list[tuple[object, str]] = [
-                (task.get("inputParameters"), f"{site.path}.inputParameters")
-            ]
+            params = task.get("inputParameters")
+            if params:
+                inside = templates.get(site.path)
+                base = f"{site.path}.inputParameters"
+                if inside is None and type(params) is dict:
+                    for key, value in params.items():  # the common case: flat string inputs
+                        if type(value) is str:
+                            if "${" in value:
+                                where = f".{key}" if key.isidentifier() else f"['{key}']"
+                                for expr in scan(value):
+                                    check(expr, base, where, site)
+                        elif value is not None and type(value) not in (int, float, bool):
+                            for expr, where in expressions_in(value):
+                                check(
+                                    expr,
+                                    base,
+                                    f".{key}{where}" if key.isidentifier() else f"['{key}']{where}",
+                                    site,
+                                )
+                else:
+                    for expr, where in expressions_in(params):
+                        in_template = bool(inside) and any(
+                            where.startswith(t) for t in inside or ()
+                        )
+                        check(expr, base, where, site, in_template)
             if "items" in task:
-                values.append((task.get("items"), f"{site.path}.items"))
-            inside = templates.get(site.path, ())
-            for value, base in values:
-                for expr, where in expressions_in(value):
-                    in_template = any(where.startswith(t) for t in inside)
-                    self.check_expression(expr, base + where, site, in_template)
+                for expr, where in expressions_in(task.get("items")):
+                    self.check_expression(expr, f"{site.path}.items", where, site)
+        base = f"{self.root}.outputParameters"
         for expr, where in expressions_in(self.wf.get("outputParameters")):
-            self.check_expression(expr, f"{self.root}.outputParameters{where}", None)
+            self.check_expression(expr, base, where, None)
 
     def check_expression(
-        self, expr: str, path: str, reader: _Site | None, in_template: bool = False
+        self, expr: str, base: str, where: str, reader: _Site | None, in_template: bool = False
     ) -> None:
+        """Check one ``${expr}`` read by ``reader`` (None: the workflow output) at ``base + where``.
+
+        This runs once per expression, so the common case (a known task that ran before) returns
+        early and messages are built only for problems.
+        """
         bad = path_error(expr)
         if bad:
-            self.report(f"expression '${{{expr}}}' {bad}", path, "bad-expression")
+            self.report(f"expression '${{{expr}}}' {bad}", base + where, "bad-expression")
             return
         head = first_component(expr)
-        if not head or head in SPECIAL_NAMES or "${" in head or head in self.runtime_refs:
-            return
         target = self.by_ref.get(head)
-        who = f"task '{reader.ref}'" if reader else "the workflow output"
         if target is None:
-            hint = None
-            named = self.ref_of_name().get(head)
-            if named:
-                hint = f"'{head}' is a task name; refer to the task by its taskReferenceName, '{named}'."
-            elif "__" in head and head.split("__")[0] in self.by_ref:
-                hint = f"Inside a loop refer to '{head.split('__')[0]}'; the latest iteration wins."
-            else:
-                close = difflib.get_close_matches(head, list(self.by_ref), n=1)
-                hint = f"Did you mean '{close[0]}'?" if close else None
-            if head.isupper() and head.replace("_", "").isalnum():
-                self.report(
-                    f"{who} reads '${{{expr}}}': no task has taskReferenceName '{head}', so it resolves "
-                    f"only if the Conductor server has an environment variable {head}",
-                    path,
-                    "env-ref",
-                    "Pass the value as a workflow input instead.",
-                    severity="warning",
-                    task=reader.ref if reader else None,
-                )
+            if not head or head in SPECIAL_NAMES or "${" in head or head in self.runtime_refs:
                 return
-            self.report(
-                f"{who} reads '${{{expr}}}', but no task has taskReferenceName '{head}'",
-                path,
-                "unknown-ref",
-                hint,
-                task=reader.ref if reader else None,
-            )
+            self.unknown_reference(expr, head, base + where, reader)
             return
-        self.reads.setdefault(reader.ref if reader else "", []).append((head, expr))
+        reads = self.reads.get(reader.ref if reader else "")
+        if reads is None:
+            reads = self.reads[reader.ref if reader else ""] = []
+        reads.append((head, expr))
         if reader is None:
             return
         why = self.order_problem(reader, target)
         if why:
             self.report(
-                f"{who} reads '${{{expr}}}', but '{head}' {why}",
-                path,
+                f"task '{reader.ref}' reads '${{{expr}}}', but '{head}' {why}",
+                base + where,
                 "ref-order",
                 "A task can only read tasks that run before it on every path to it."
                 + (
@@ -319,6 +323,38 @@ class _Checker:
                 severity="warning" if in_template else "error",
                 task=reader.ref,
             )
+
+    def unknown_reference(self, expr: str, head: str, path: str, reader: _Site | None) -> None:
+        who = f"task '{reader.ref}'" if reader else "the workflow output"
+        hint = None
+        named = self.ref_of_name().get(head)
+        if named:
+            hint = (
+                f"'{head}' is a task name; refer to the task by its taskReferenceName, '{named}'."
+            )
+        elif "__" in head and head.split("__")[0] in self.by_ref:
+            hint = f"Inside a loop refer to '{head.split('__')[0]}'; the latest iteration wins."
+        else:
+            close = difflib.get_close_matches(head, list(self.by_ref), n=1)
+            hint = f"Did you mean '{close[0]}'?" if close else None
+        if head.isupper() and head.replace("_", "").isalnum():
+            self.report(
+                f"{who} reads '${{{expr}}}': no task has taskReferenceName '{head}', so it resolves "
+                f"only if the Conductor server has an environment variable {head}",
+                path,
+                "env-ref",
+                "Pass the value as a workflow input instead.",
+                severity="warning",
+                task=reader.ref if reader else None,
+            )
+            return
+        self.report(
+            f"{who} reads '${{{expr}}}', but no task has taskReferenceName '{head}'",
+            path,
+            "unknown-ref",
+            hint,
+            task=reader.ref if reader else None,
+        )
 
     def ref_of_name(self) -> dict[str, str]:
         """Task name -> its (first) reference, for hints when a name is used as a reference."""
@@ -402,9 +438,10 @@ class _Checker:
 
 
 def _flat(params: Mapping[str, Any]) -> bool:
-    return all(
-        type(v) is str or v is None or type(v) in (int, float, bool) for v in params.values()
-    )
+    for value in params.values():
+        if type(value) is not str and value is not None and type(value) not in (int, float, bool):
+            return False
+    return True
 
 
 def validate_workflow_def(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
+from typing import NamedTuple
 from dataclasses import dataclass
 
 __all__ = [
@@ -26,12 +27,12 @@ __all__ = [
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
-@dataclass(frozen=True, slots=True)
-class SourceLocation:
+class SourceLocation(NamedTuple):
     """A place in the user's source code: a file and a line.
 
     ``file`` is shown relative to the working directory when the file lies below it;
-    that is computed only when an error is shown, so tracing stays cheap.
+    that is computed only when an error is shown, so tracing stays cheap. (A NamedTuple:
+    one is made per task call, and a tuple is the cheapest immutable value to build.)
     """
 
     path: str

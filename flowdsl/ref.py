@@ -22,6 +22,19 @@ _IDENT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 
 def _is_plain_key(key: str) -> bool:
     """True when ``key`` can follow a dot in a JSONPath (else it needs ['...'])."""
+    known = _PLAIN.get(key)
+    if known is not None:
+        return known
+    plain = _check_plain(key)
+    if len(_PLAIN) < 4096:  # a bounded memo of a pure function: output keys repeat a lot
+        _PLAIN[key] = plain
+    return plain
+
+
+_PLAIN: dict[str, bool] = {}
+
+
+def _check_plain(key: str) -> bool:
     return (
         bool(key) and not key[0].isdigit() and key[0] != "-" and all(c in _IDENT_CHARS for c in key)
     )

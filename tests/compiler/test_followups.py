@@ -237,3 +237,26 @@ def test_cli_compiles_a_package_module_from_any_directory(tmp_path: Path) -> Non
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / "image_multiple_convert_resize.json").is_file()
+
+
+def test_graph_fill_equals_a_public_api_build() -> None:
+    """The graph written through networkx's dicts equals one built with add_node/add_edge."""
+    import networkx as nx
+
+    @workflow
+    def shape(kind: str) -> dict[str, Any]:
+        first = resize(1)
+        switch(kind, {"a": lambda: resize(first.output["x"]), "b": lambda: noop()})
+        do_while(lambda: resize(2), "$.resize_3['x'] < 3", max_iterations=2)
+        return {"x": first.output["x"]}
+
+    fast = compile_workflow(shape).graph
+    slow = nx.MultiDiGraph(**fast.graph)
+    for node, attrs in fast.nodes(data=True):
+        slow.add_node(node, **attrs)
+    for source, target, key, attrs in fast.edges(keys=True, data=True):
+        slow.add_edge(source, target, key=key, **attrs)
+    assert nx.utils.graphs_equal(fast, slow)
+    assert sorted(fast.in_edges(keys=True)) == sorted(slow.in_edges(keys=True))
+    assert all(fast._pred[v][u] is fast._succ[u][v] for u, v in fast.edges())  # shared keydicts
+    assert list(fast.nodes) == list(slow.nodes)
