@@ -214,9 +214,9 @@ def _materialize(
         if keys is None:
             keys = succ[source][target] = pred[target][source] = {}
         keys[key] = attrs
-    clear = getattr(nx, "_clear_cache", None)
-    if clear is not None:
-        clear(g)
+    cache = getattr(g, "__networkx_cache__", None)
+    if cache:  # networkx caches derived data per graph; a new graph has none, but be safe
+        cache.clear()
 
 
 def build_graph(

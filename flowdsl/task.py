@@ -26,6 +26,25 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _UNSET: Any = object()
+# Return annotations that never declare output keys (checked on the annotation's text).
+_OPAQUE = frozenset(
+    {
+        "dict",
+        "Dict",
+        "typing.Dict",
+        "Mapping",
+        "Any",
+        "typing.Any",
+        "None",
+        "object",
+        "list",
+        "List",
+        "str",
+        "int",
+        "float",
+        "bool",
+    }
+)
 
 
 def _fields_of(tp: Any) -> dict[str, Any] | None:
@@ -100,6 +119,10 @@ class TaskFunction(Generic[P, R]):
 
     def _output_schema(self) -> OutputSchema | None:
         if self._schema is _UNSET:
+            raw = getattr(self.fn, "__annotations__", {}).get("return")
+            if isinstance(raw, str) and raw.split("[", 1)[0].strip() in _OPAQUE:
+                self._schema = None  # dict[...], Any, None ...: declares no keys; skip evaluating
+                return None
             try:
                 hints = typing.get_type_hints(self.fn)
             except Exception:
@@ -178,7 +201,7 @@ class TaskFunction(Generic[P, R]):
         return Handle(ref_name, "SIMPLE", self._output_schema())
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Handle[R]:
-        return self._call(args, dict(kwargs), NO_OPTIONS, None)
+        return self._call(args, kwargs, NO_OPTIONS, None)  # **kwargs is already a fresh dict
 
     def options(
         self,
