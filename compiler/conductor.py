@@ -98,8 +98,15 @@ class ConductorEmitter:
         self._inline = inline_resolver
         self._visitors = {
             kind: getattr(self, f"visit_{kind}")
-            for kind in ("task_call", "system_task", "fork", "dynamic_fork", "switch", "do_while",
-                         "sub_workflow")
+            for kind in (
+                "task_call",
+                "system_task",
+                "fork",
+                "dynamic_fork",
+                "switch",
+                "do_while",
+                "sub_workflow",
+            )
         }
 
     # -- values ------------------------------------------------------------------

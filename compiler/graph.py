@@ -25,6 +25,7 @@ END = "__end__"
 
 Exit = tuple[str, str, dict[str, Any]]  # (source node, edge kind, edge attributes)
 Edge = tuple[str, str, str, dict[str, Any]]  # (source, target, key, attributes)
+_NO_ATTRS: dict[str, Any] = {}  # shared by sequence exits; connect() never stores it
 
 
 def _node_attrs(kind: str, order: int) -> dict[str, Any]:
@@ -48,7 +49,8 @@ class _Builder:
         self.nodes: list[tuple[str, dict[str, Any]]] = [(START, _node_attrs("START", -1))]
         self.edges: list[Edge] = []
         self.seen: set[str] = set()
-        self.tasks: list[tuple[str, Mapping[str, Any]]] = []
+        self.tasks: list[tuple[str, Mapping[str, Any]]] = []  # for data_edges only
+        self.keep_tasks = True
         self.shown: dict[str, str] = {}  # source file -> its display form
 
     def source_of(self, path: str) -> str | None:
@@ -91,7 +93,8 @@ class _Builder:
         if not isinstance(ref, str) or not ref or ref in self.seen or ref in (START, END):
             return entries  # reported by the validator; keep the graph well-formed
         self.seen.add(ref)
-        self.tasks.append((ref, task))
+        if self.keep_tasks:
+            self.tasks.append((ref, task))
         kind = task.get("type") or "SIMPLE"
         self.nodes.append(
             (
@@ -108,7 +111,12 @@ class _Builder:
                 },
             )
         )
-        self.connect(entries, ref)
+        if len(entries) == 1 and entries[0][1] == "sequence":  # the common case, inlined
+            self.edges.append((entries[0][0], ref, "sequence", {"kind": "sequence"}))
+        else:
+            self.connect(entries, ref)
+        if kind == "SIMPLE":
+            return [(ref, "sequence", _NO_ATTRS)]
         if kind in ("SWITCH", "DECISION"):
             exits: list[Exit] = []
             cases = task.get("decisionCases")
@@ -171,6 +179,11 @@ class _Builder:
             reader = reader_ref or END
             if reader is not END and reader not in seen:
                 continue
+            if len(pairs) == 1:  # the common case: one input reading one task
+                head, expr = pairs[0]
+                if head != reader and head in seen:
+                    edges.append((head, reader, "data", {"kind": "data", "expressions": [expr]}))
+                continue
             grouped: dict[str, list[str]] = {}
             for head, expr in pairs:
                 if head != reader and head in seen:
@@ -229,6 +242,7 @@ def build_graph(
     ``reads`` (from ``validate_workflow_def(..., reads=...)``) saves scanning the inputs again.
     """
     builder = _Builder(source_map)
+    builder.keep_tasks = reads is None
     exits = builder.task_list(wf.get("tasks") or [], "$.tasks", [(START, "sequence", {})], None)
     builder.nodes.append((END, _node_attrs("END", len(builder.nodes) - 1)))
     builder.connect(exits, END)

@@ -60,6 +60,7 @@ class _Checker:
         ] = {}  # reader ref -> [(task ref read, expression)]
         self._ref = ""
         self.runtime_refs: set[str] = set()
+        self.templates: dict[str, list[str]] = {}
         self._names: dict[str, str] | None = None
 
     def report(
@@ -99,9 +100,8 @@ class _Checker:
             if type(task) is not dict and not isinstance(task, Mapping):
                 self.report(f"expected a task object, got {type(task).__name__}", here, "shape")
                 continue
-            self.visit(task, here, (*scope, (list_id, index)))
-            kind = task.get("type") or "SIMPLE"
-            if kind in ("FORK_JOIN", "FORK_JOIN_DYNAMIC"):
+            kind = self.visit(task, here, (*scope, (list_id, index)))
+            if kind == "FORK_JOIN" or kind == "FORK_JOIN_DYNAMIC":
                 following = tasks[index + 1] if index + 1 < len(tasks) else None
                 if not isinstance(following, Mapping) or following.get("type") != "JOIN":
                     self.report(
@@ -114,7 +114,8 @@ class _Checker:
                 elif kind == "FORK_JOIN":
                     self.check_join_on(task, following, here, f"{path}[{index + 1}]")
 
-    def visit(self, task: Mapping[str, Any], path: str, scope: Scope) -> None:
+    def visit(self, task: Mapping[str, Any], path: str, scope: Scope) -> str:
+        """Check one task (and walk its children); return its type."""
         ref = task.get("taskReferenceName")
         name = task.get("name")
         if not isinstance(ref, str) or not ref:
@@ -146,7 +147,7 @@ class _Checker:
             self.by_ref[ref] = site
         if not isinstance(name, str) or not name:
             self.report(f"task '{ref}' has no name", path, "missing-name", task=ref)
-        kind = task.get("type", "SIMPLE")
+        kind = task.get("type") or "SIMPLE"
         if not isinstance(kind, str):
             self.report(
                 f"task '{ref}' type is {kind!r}, not a string", f"{path}.type", "shape", task=ref
@@ -159,13 +160,18 @@ class _Checker:
                 f"{path}.inputParameters",
                 "shape",
             )
+        elif params and not _flat(params):
+            # Tasks described as data (WorkflowTask templates for a dynamic fork) exist at run time.
+            for template_ref, where in embedded_task_refs(params):
+                self.runtime_refs.add(template_ref)
+                self.templates.setdefault(path, []).append(where)
         self._ref = ref
         check_task(task, path, self._report_for_task)
         inline_def = task.get("taskDefinition")
         if inline_def is not None and isinstance(inline_def, Mapping):
             check_task_def(inline_def, f"{path}.taskDefinition", self.report, inline=True)
         if kind not in _CONTAINERS and kind != "SUB_WORKFLOW":
-            return
+            return kind
         if kind in ("SWITCH", "DECISION"):
             cases = task.get("decisionCases")
             if isinstance(cases, Mapping):
@@ -198,6 +204,7 @@ class _Checker:
                 child = _Checker(inline, f"{path}.subWorkflowParam.workflowDefinition", self.locate)
                 child.run()
                 self.problems.extend(child.problems)
+        return kind
 
     def walk_child(self, tasks: object, kind: str, list_id: str, path: str, scope: Scope) -> None:
         self.list_kind[list_id] = kind
@@ -239,14 +246,7 @@ class _Checker:
 
     # -- references ----------------------------------------------------------
     def check_references(self) -> None:
-        # Tasks described as data (WorkflowTask templates for a dynamic fork) exist at run time.
-        templates: dict[str, list[str]] = {}  # site path -> key paths of embedded task templates
-        for site in self.sites:
-            params = site.task.get("inputParameters")
-            if params and isinstance(params, Mapping) and not _flat(params):
-                for ref, where in embedded_task_refs(params):
-                    self.runtime_refs.add(ref)
-                    templates.setdefault(site.path, []).append(where)
+        templates = self.templates  # found by visit(): site path -> key paths of task templates
         check = self.check_expression
         for site in self.sites:
             task = site.task
@@ -259,6 +259,13 @@ class _Checker:
                         if type(value) is str:
                             if "${" in value:
                                 where = f".{key}" if key.isidentifier() else f"['{key}']"
+                                if (
+                                    value.startswith("${")
+                                    and value.endswith("}")
+                                    and value.find("{", 2) < 0
+                                ):  # a whole-value reference, the usual input
+                                    check(value[2:-1], base, where, site)
+                                    continue
                                 for expr in scan(value):
                                     check(expr, base, where, site)
                         elif value is not None and type(value) not in (int, float, bool):
