@@ -230,6 +230,9 @@ class _Checker:
             )
             return
         for index, branch in enumerate(fork.get("forkTasks") or []):
+            last = branch[-1] if isinstance(branch, list) and branch else None
+            if isinstance(last, Mapping) and last.get("taskReferenceName") in wanted:
+                continue  # the usual case: the JOIN waits for the branch's last task
             refs = refs_in(branch)
             if refs and not wanted & refs:
                 last = (
