@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-from collections import deque
 import json
+from collections import deque
 from collections.abc import Iterator, Mapping
 from typing import Any
 

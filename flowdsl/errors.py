@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
-from typing import NamedTuple
 from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = [
     "FlowError",
