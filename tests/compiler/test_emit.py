@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +11,12 @@ import pytest
 
 from compiler import CompiledWorkflow, compile_workflow, dumps
 from flowdsl import WorkflowDefinitionError, fork, js, sub_workflow, switch, task, workflow
+from tests.support import display_path
 
 
 def here() -> str:
     """This file as flowdsl displays it."""
-    rel = os.path.relpath(__file__)
-    return __file__ if rel.startswith("..") else rel
+    return display_path(__file__)
 
 
 def at(marker: str) -> str:

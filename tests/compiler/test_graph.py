@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +10,12 @@ import networkx as nx
 import compiler
 from compiler import END, START, build_graph, compile_workflow
 from flowdsl import do_while, fork, noop, switch, task, terminate, workflow
+from tests.support import display_path
 
 
 def here() -> str:
     """This file as flowdsl displays it."""
-    rel = os.path.relpath(__file__)
-    return __file__ if rel.startswith("..") else rel
+    return display_path(__file__)
 
 
 def at(marker: str) -> str:

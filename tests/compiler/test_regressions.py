@@ -28,11 +28,12 @@ from flowdsl import (
     wait,
     workflow,
 )
+from tests.support import display_path
 
 
 def here() -> str:
-    rel = os.path.relpath(__file__)
-    return __file__ if rel.startswith("..") else rel
+    """This file as flowdsl displays it."""
+    return display_path(__file__)
 
 
 def at(marker: str) -> str:

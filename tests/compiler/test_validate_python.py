@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,12 +24,12 @@ from flowdsl import (
     wait,
     workflow,
 )
+from tests.support import display_path
 
 
 def here() -> str:
     """This file as flowdsl displays it."""
-    rel = os.path.relpath(__file__)
-    return __file__ if rel.startswith("..") else rel
+    return display_path(__file__)
 
 
 def at(marker: str) -> str:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,20 +19,17 @@ from flowdsl import (
     workflow,
 )
 from flowdsl.errors import FlowError
+from tests.support import display_path, marker_line
 
 
 def here() -> str:
-    """This file as flowdsl displays it (relative to the working directory when below it)."""
-    rel = os.path.relpath(__file__)
-    return __file__ if rel.startswith("..") else rel
+    """This file as flowdsl displays it."""
+    return display_path(__file__)
 
 
 def line_of(marker: str) -> int:
-    """The line of this file holding ``marker`` (a trailing comment)."""
-    for number, text in enumerate(Path(__file__).read_text().splitlines(), 1):
-        if text.rstrip().endswith(f"# {marker}"):
-            return number
-    raise AssertionError(marker)
+    """The line of this file ending with the comment ``# marker``."""
+    return marker_line(__file__, marker)
 
 
 def task_def_of(fn: TaskFunction[..., Any], *args: Any) -> dict[str, Any]:

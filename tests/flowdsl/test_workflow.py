@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,20 +18,17 @@ from flowdsl import (
     workflow,
 )
 from flowdsl.errors import FlowError
+from tests.support import display_path, marker_line
 
 
 def here() -> str:
     """This file as flowdsl displays it."""
-    rel = os.path.relpath(__file__)
-    return __file__ if rel.startswith("..") else rel
+    return display_path(__file__)
 
 
 def line_of(marker: str) -> int:
     """The line of this file ending with the comment ``# marker``."""
-    for number, text in enumerate(Path(__file__).read_text().splitlines(), 1):
-        if text.rstrip().endswith(f"# {marker}"):
-            return number
-    raise AssertionError(marker)
+    return marker_line(__file__, marker)
 
 
 @task
