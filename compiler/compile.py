@@ -79,6 +79,8 @@ class CompiledWorkflow:
     sub_workflows: tuple[CompiledWorkflow, ...]
     source_map: Mapping[str, SourceLocation]
     warnings: tuple[Problem, ...] = ()
+    task_functions: Mapping[str, Any] = attrs.field(factory=dict)
+    """Task name -> the ``@task`` function's plain code (``fn``), for simulators and tests."""
 
     @property
     def name(self) -> str:
@@ -106,6 +108,14 @@ class CompiledWorkflow:
             seen.add(key)
             yield item
             stack.extend(item.sub_workflows)
+
+    def all_task_functions(self) -> dict[str, Any]:
+        """Task name -> plain function, for this workflow and every workflow it starts."""
+        out: dict[str, Any] = {}
+        for item in self.all_workflows():
+            for name, fn in item.task_functions.items():
+                out.setdefault(name, fn)
+        return out
 
     def all_task_defs(self) -> list[dict[str, Any]]:
         """The TaskDefs of this workflow and every workflow it starts, each name once."""
@@ -168,6 +178,7 @@ class _Session:
         problems: list[Problem] = list(ir.problems)
         children: list[CompiledWorkflow] = []
         inline_task_defs: list[dict[str, Any]] = []
+        functions: dict[str, Any] = {name: fn.fn for name, fn in ir.task_functions.items()}
 
         def inline(step: SubWorkflow) -> dict[str, Any] | None:
             if not isinstance(step.target, WorkflowFunction):
@@ -176,9 +187,10 @@ class _Session:
             if child is None:
                 return None
             children.extend(child.sub_workflows)
-            inline_task_defs.extend(
-                child.all_task_defs()
-            )  # embedded, but its workers still need TaskDefs
+            # Embedded, but its workers still need TaskDefs (and simulators their code).
+            inline_task_defs.extend(child.all_task_defs())
+            for name, fn in child.all_task_functions().items():
+                functions.setdefault(name, fn)
             return child.workflow_def
 
         emitter = ConductorEmitter(ir, inline)
@@ -226,6 +238,7 @@ class _Session:
             tuple(children),
             emitter.source_map,
             tuple(p for p in problems if p.severity != "error"),
+            functions,
         )
 
 

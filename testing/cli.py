@@ -1,0 +1,110 @@
+"""``flowdsl simulate``: run a Conductor workflow test request on the fake clock.
+
+Registered as a ``flowdsl.commands`` entry point, so the compiler's CLI never imports the testing
+package. REQUEST.json is the body of Conductor's ``POST /api/workflow/test`` (``name``, ``version``,
+``workflowDef``, ``input``, ``taskRefToMockOutput``, ``subWorkflowTestRequest``) plus flowdsl's
+mock extensions. Exit 0 when the simulation ran, whatever the workflow's status; 1 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register"]
+
+
+class _InputError(Exception):
+    pass
+
+
+def _json(path: str, what: str) -> Any:
+    from compiler.loader import LoadError, load_json_text
+
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as err:
+        raise _InputError(f"cannot read {what} {path}: {err.strerror}") from None
+    try:
+        return load_json_text(text, path)
+    except LoadError as err:
+        raise _InputError(str(err)) from None
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from compiler.loader import LoadError, load_file
+    from testing.engine import SimulationError
+    from testing.mocks import MockError, Mocks
+    from testing.simulator import Simulator
+
+    try:
+        request = _json(args.request, "request")
+        if not isinstance(request, dict):
+            raise _InputError(f"{args.request}: $: expected a workflow test request object")
+        definition = request.get("workflowDef")
+        sim = Simulator(secrets=_json(args.secrets, "secrets") if args.secrets else None)
+        if args.taskdefs:
+            for td in load_file(args.taskdefs).task_defs:
+                sim.task_defs[str(td["name"])] = dict(td)
+        if args.workflows:
+            for file in sorted(Path(args.workflows).glob("*.json")):
+                loaded = load_file(file)
+                for found in loaded.workflows:
+                    sim.add_workflow(found.definition)
+                for td in loaded.task_defs:
+                    sim.task_defs.setdefault(str(td["name"]), dict(td))
+        if definition is None:
+            name = request.get("name")
+            if not name:
+                raise _InputError(
+                    f"{args.request}: $: the request has neither workflowDef nor name"
+                )
+            definition = sim.workflows.get((str(name), int(request.get("version") or 1)))
+            if definition is None:
+                raise _InputError(
+                    f"{args.request}: $.name: workflow '{name}' is not among --workflows"
+                )
+        mocks = Mocks.from_conductor(request.get("taskRefToMockOutput") or {})
+        for ref, sub in (request.get("subWorkflowTestRequest") or {}).items():
+            if isinstance(sub, dict):
+                mocks.load_conductor(
+                    sub.get("taskRefToMockOutput") or {},
+                    path=f"$.subWorkflowTestRequest.{ref}.taskRefToMockOutput",
+                )
+                if isinstance(sub.get("workflowDef"), dict):
+                    sim.add_workflow(sub["workflowDef"])
+        sim.mocks = mocks
+        run = sim.run(definition, request.get("input") or {})
+    except (_InputError, LoadError, MockError, SimulationError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    text = run.to_json()
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}: {run.status} after {run.duration}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add ``simulate`` to the ``flowdsl`` command line."""
+    p = subparsers.add_parser(
+        "simulate", help="simulate a Conductor workflow test request on a fake clock"
+    )
+    p.add_argument("request", metavar="REQUEST.json", help="a POST /api/workflow/test body")
+    p.add_argument(
+        "--taskdefs", metavar="FILE", help="TaskDefs (a JSON list) that apply to the tasks"
+    )
+    p.add_argument(
+        "--workflows", metavar="DIR", help="folder of WorkflowDef JSON files for sub-workflows"
+    )
+    p.add_argument("--secrets", metavar="FILE", help="JSON object of secret name -> value")
+    p.add_argument("-o", "--output", metavar="OUT.json", help="write the execution JSON here")
+    p.set_defaults(func=_simulate)
+
+
+_ = json

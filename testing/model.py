@@ -1,0 +1,296 @@
+"""Runtime records of a simulated execution, shaped like Conductor's TaskModel and WorkflowModel.
+
+Mutable on purpose: like Conductor's own models they are updated in place by the decider. Their
+``to_json`` gives what ``GET /api/workflow/{id}?includeTasks=true`` returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+__all__ = ["SUCCESSFUL", "TERMINAL", "Task", "Workflow"]
+
+TERMINAL = frozenset(
+    {
+        "COMPLETED",
+        "COMPLETED_WITH_ERRORS",
+        "FAILED",
+        "FAILED_WITH_TERMINAL_ERROR",
+        "TIMED_OUT",
+        "CANCELED",
+        "SKIPPED",
+    }
+)
+SUCCESSFUL = frozenset(
+    {"SCHEDULED", "IN_PROGRESS", "COMPLETED", "COMPLETED_WITH_ERRORS", "SKIPPED"}
+)
+WORKFLOW_TERMINAL = frozenset({"COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED"})
+
+
+class Task:
+    """One attempt of one task (Conductor's TaskModel, the fields the simulator uses)."""
+
+    __slots__ = (
+        "callback_after_seconds",
+        "end_time",
+        "executed",
+        "first_scheduled_time",
+        "input",
+        "iteration",
+        "output",
+        "poll_count",
+        "reason",
+        "ref",
+        "retried",
+        "retried_task_id",
+        "retry_count",
+        "scheduled_time",
+        "seq",
+        "start_delay_seconds",
+        "start_time",
+        "status",
+        "sub_workflow_id",
+        "task_def",
+        "task_def_name",
+        "task_id",
+        "task_type",
+        "update_time",
+        "visible_at",
+        "wait_timeout",
+        "worker_state",
+        "workflow_task",
+    )
+
+    def __init__(
+        self,
+        task_id: str,
+        task_type: str,
+        ref: str,
+        workflow_task: dict[str, Any],
+        task_def: dict[str, Any],
+        now: int,
+    ) -> None:
+        self.task_id = task_id
+        self.task_type = task_type
+        self.task_def_name = str(workflow_task.get("name") or task_type)
+        self.ref = ref
+        self.workflow_task = workflow_task
+        self.task_def = task_def
+        self.status = "SCHEDULED"
+        self.seq = 0
+        self.retry_count = 0
+        self.retried = False
+        self.retried_task_id: str | None = None
+        self.executed = False
+        self.poll_count = 0
+        self.scheduled_time = now
+        self.first_scheduled_time = now
+        self.start_time = 0
+        self.end_time = 0
+        self.update_time = 0
+        self.callback_after_seconds = 0
+        self.start_delay_seconds = 0
+        self.visible_at = now
+        self.input: dict[str, Any] = {}
+        self.output: dict[str, Any] = {}
+        self.reason: str | None = None
+        self.iteration = 0
+        self.sub_workflow_id: str | None = None
+        self.wait_timeout = 0
+        self.worker_state: Any = None  # the engine's bookkeeping for the pending poll/update
+
+    @property
+    def terminal(self) -> bool:
+        """True once the attempt has a final status."""
+        return self.status in TERMINAL
+
+    @property
+    def successful(self) -> bool:
+        """Conductor's isSuccessful (SCHEDULED and IN_PROGRESS count as successful)."""
+        return self.status in SUCCESSFUL
+
+    @property
+    def base_ref(self) -> str:
+        """The reference without a DO_WHILE ``__N`` suffix."""
+        return self.ref.split("__", 1)[0]
+
+    def to_json(self, workflow: Workflow) -> dict[str, Any]:
+        """The task as Conductor's API returns it."""
+        return {
+            "taskType": self.task_type,
+            "status": self.status,
+            "inputData": self.input,
+            "referenceTaskName": self.ref,
+            "retryCount": self.retry_count,
+            "seq": self.seq,
+            "pollCount": self.poll_count,
+            "taskDefName": self.task_def_name,
+            "scheduledTime": self.scheduled_time,
+            "startTime": self.start_time,
+            "endTime": self.end_time,
+            "updateTime": self.update_time,
+            "startDelayInSeconds": self.start_delay_seconds,
+            "retriedTaskId": self.retried_task_id,
+            "retried": self.retried,
+            "executed": self.executed,
+            "callbackAfterSeconds": self.callback_after_seconds,
+            "workflowInstanceId": workflow.workflow_id,
+            "workflowType": workflow.name,
+            "taskId": self.task_id,
+            "reasonForIncompletion": self.reason,
+            "outputData": self.output,
+            "workflowTask": self.workflow_task,
+            "iteration": self.iteration,
+            "subWorkflowId": self.sub_workflow_id,
+            "firstScheduledTime": self.first_scheduled_time,
+        }
+
+
+class Workflow:
+    """One workflow execution (Conductor's WorkflowModel, the fields the simulator uses)."""
+
+    __slots__ = (
+        "by_base",
+        "by_ref",
+        "correlation_id",
+        "create_time",
+        "definition",
+        "end_time",
+        "failed_refs",
+        "failed_task_names",
+        "failure_workflow_id",
+        "input",
+        "last_retried_time",
+        "locations",
+        "name",
+        "output",
+        "parent_task_id",
+        "parent_workflow_id",
+        "pending",
+        "reason",
+        "status",
+        "tasks",
+        "variables",
+        "version",
+        "workflow_id",
+    )
+
+    def __init__(
+        self, workflow_id: str, definition: dict[str, Any], input_: dict[str, Any], now: int
+    ) -> None:
+        self.workflow_id = workflow_id
+        self.definition = definition
+        self.name = str(definition.get("name"))
+        self.version = int(definition.get("version") or 1)
+        self.status = "RUNNING"
+        self.create_time = now
+        self.end_time = 0
+        self.last_retried_time = 0
+        self.input = input_
+        self.output: dict[str, Any] = {}
+        self.variables: dict[str, Any] = dict(definition.get("variables") or {})
+        self.tasks: list[Task] = []
+        self.pending: dict[str, Task] = {}  # task id -> attempts not yet retried nor executed
+        self.by_ref: dict[str, Task] = {}  # latest attempt per reference (with any __N)
+        self.by_base: dict[str, Task] = {}  # latest attempt per reference without __N
+        self.reason: str | None = None
+        self.failed_refs: list[str] = []
+        self.failed_task_names: list[str] = []
+        self.correlation_id: str | None = None
+        self.parent_workflow_id: str | None = None
+        self.parent_task_id: str | None = None
+        self.failure_workflow_id: str | None = None
+        self.locations: dict[str, Any] = {}  # ref -> where the WorkflowTask sits in the definition
+
+    @property
+    def terminal(self) -> bool:
+        """True once the workflow has a final status."""
+        return self.status in WORKFLOW_TERMINAL
+
+    def to_json(self) -> dict[str, Any]:
+        """The execution as ``GET /api/workflow/{id}?includeTasks=true`` returns it."""
+        return {
+            "workflowId": self.workflow_id,
+            "workflowName": self.name,
+            "workflowVersion": self.version,
+            "status": self.status,
+            "createTime": self.create_time,
+            "startTime": self.create_time,
+            "endTime": self.end_time,
+            "updateTime": self.end_time or self.create_time,
+            "input": self.input,
+            "output": self.output,
+            "reasonForIncompletion": self.reason,
+            "failedReferenceTaskNames": sorted(set(self.failed_refs)),
+            "failedTaskNames": sorted(set(self.failed_task_names)),
+            "variables": self.variables,
+            "correlationId": self.correlation_id,
+            "parentWorkflowId": self.parent_workflow_id,
+            "parentWorkflowTaskId": self.parent_task_id,
+            "lastRetriedTime": self.last_retried_time,
+            "tasks": [task.to_json(self) for task in self.tasks],
+            "workflowDefinition": self.definition,
+        }
+
+    def document(self) -> WorkflowDocument:
+        """The evaluation document of expressions (conductor-semantics.md §6.3), built lazily."""
+        return WorkflowDocument(self)
+
+
+class WorkflowDocument(Mapping[str, Any]):
+    """``workflow`` plus one entry per task reference, computed when an expression reads it.
+
+    Loop tasks are keyed by their reference without ``__N``; the latest iteration wins. Lazy, so
+    resolving one task's inputs costs the same whatever the number of tasks in the workflow.
+    """
+
+    def __init__(self, workflow: Workflow) -> None:
+        self._wf = workflow
+
+    def __getitem__(self, key: str) -> Any:
+        wf = self._wf
+        if key == "workflow":
+            return {
+                "input": wf.input,
+                "output": wf.output,
+                "status": wf.status,
+                "workflowId": wf.workflow_id,
+                "parentWorkflowId": wf.parent_workflow_id,
+                "parentWorkflowTaskId": wf.parent_task_id,
+                "workflowType": wf.name,
+                "version": wf.version,
+                "correlationId": wf.correlation_id,
+                "reasonForIncompletion": wf.reason,
+                "schemaVersion": 2,
+                "variables": wf.variables,
+            }
+        task = wf.by_base.get(key)
+        if task is None:
+            raise KeyError(key)
+        return {
+            "input": task.input,
+            "output": task.output,
+            "taskType": task.task_type,
+            "status": task.status,
+            "referenceTaskName": task.ref,
+            "retryCount": task.retry_count,
+            "correlationId": wf.correlation_id,
+            "pollCount": task.poll_count,
+            "taskDefName": task.task_def_name,
+            "scheduledTime": task.scheduled_time,
+            "startTime": task.start_time,
+            "endTime": task.end_time,
+            "workflowInstanceId": wf.workflow_id,
+            "taskId": task.task_id,
+            "reasonForIncompletion": task.reason,
+            "callbackAfterSeconds": task.callback_after_seconds,
+            "iteration": task.iteration,
+        }
+
+    def __iter__(self) -> Iterator[str]:
+        yield "workflow"
+        yield from self._wf.by_base
+
+    def __len__(self) -> int:
+        return 1 + len(self._wf.by_base)
