@@ -16,7 +16,7 @@ from typing import Any
 from testing.decider import Loops, decide, next_deadline
 from testing.mocks import Mocks, WorkerStep
 from testing.model import Task, Workflow
-from testing.params import resolve
+from testing.params import resolve, substitute_secrets
 from testing.tasks import ASYNC, KNOWN, SYNC, evaluate_join, schedule, start
 
 __all__ = ["Engine", "SimulationError"]
@@ -382,7 +382,8 @@ class Engine:
         self.arm(wf, task)
 
     def _call_worker(self, task: Task, worker: WorkerFn) -> WorkerStep:
-        payload = resolve(task.input, {}, secrets=self.secrets) if self.secrets else task.input
+        # Secrets reach only the worker's copy; the recorded input keeps ${workflow.secrets.X} (§6.4).
+        payload = substitute_secrets(task.input, self.secrets) if self.secrets else task.input
         try:
             result = worker(payload if isinstance(payload, dict) else {})
         except (
