@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC
 from typing import Any
@@ -65,8 +66,8 @@ class Engine:
         self._joins: dict[tuple[str, str], list[Task]] = {}  # (wf id, joinOn ref) -> JOINs waiting
         self._join_left: dict[str, set[str]] = {}  # JOIN task id -> refs not final yet
         self._in_progress: dict[str, int] = {}  # taskDefName -> attempts IN_PROGRESS
-        self._handouts: dict[str, list[int]] = {}  # taskDefName -> poll times (rate limit window)
-        self._waiting_slot: dict[str, list[Task]] = {}
+        self._handouts: dict[str, deque[int]] = {}  # taskDefName -> poll times in the rate window
+        self._waiting_slot: dict[str, deque[tuple[str, Task]]] = {}  # taskDefName -> (wf id, task)
 
     # -- ids and events ---------------------------------------------------------------
     def new_id(self, kind: str) -> str:
@@ -355,13 +356,16 @@ class Engine:
         name = task.task_def_name
         limit = int(task.task_def.get("concurrentExecLimit") or 0)
         if limit and self._in_progress.get(name, 0) >= limit:
-            self._waiting_slot.setdefault(name, []).append(task)  # polled again when a slot frees
+            self._waiting_slot.setdefault(name, deque()).append(
+                (wf_id, task)
+            )  # polled when a slot frees
             return
         per = int(task.task_def.get("rateLimitPerFrequency") or 0)
         if per:
             window = int(task.task_def.get("rateLimitFrequencyInSeconds") or 1) * 1000
-            recent = [t for t in self._handouts.get(name, []) if t > self.now - window]
-            self._handouts[name] = recent
+            recent = self._handouts.setdefault(name, deque())
+            while recent and recent[0] <= self.now - window:
+                recent.popleft()
             if len(recent) >= per:
                 self.at(recent[-per] + window, "poll", wf_id, task_id, step)
                 return
@@ -420,16 +424,10 @@ class Engine:
             self._in_progress[name] -= 1
             waiting = self._waiting_slot.get(name)
             if waiting:
-                nxt = waiting.pop(0)
+                wf_id, nxt = waiting.popleft()
                 step = nxt.worker_state
                 if isinstance(step, WorkerStep):
-                    self.at(self.now, "poll", self._workflow_of(nxt), nxt.task_id, step)
-
-    def _workflow_of(self, task: Task) -> str:
-        for wf in self.order:
-            if task.task_id in wf.pending:
-                return wf.workflow_id
-        return ""
+                    self.at(self.now, "poll", wf_id, nxt.task_id, step)
 
     # -- timers, WAIT, signals, sub-workflows ---------------------------------------------------
     def arm(self, wf: Workflow, task: Task) -> None:
