@@ -230,7 +230,9 @@ def calculate_instalment(
     retry_logic=RetryLogic.FIXED,
     retry_delay_seconds=60,
     timeout_seconds=300,
-    response_timeout_seconds=120,
+    # Equal to the task timeout: a response timeout always retries (whatever the policy), so a
+    # shorter one would re-send the payment; at 300 s the task timeout (TIME_OUT_WF) comes first.
+    response_timeout_seconds=300,
     timeout_policy=TimeoutPolicy.TIME_OUT_WF,
 )
 def disburse_loan(application_id: str, customer_id: str, amount: float) -> Disbursement:

@@ -116,7 +116,7 @@ class Engine:
         self.order.append(wf)
         timeout = int(definition.get("timeoutSeconds") or 0)
         if timeout and (definition.get("timeoutPolicy") or "ALERT_ONLY") == "TIME_OUT_WF":
-            self.at(self.now + timeout * 1000, "decide", wf.workflow_id)
+            self.at(self.now + timeout * 1000, "sweep", wf.workflow_id)
         self.decide(wf)
         return wf
 
@@ -318,7 +318,9 @@ class Engine:
         attempt = task.retry_count + 1
         step: WorkerStep | None = None
         if self.mocks.has(task.base_ref, task.task_def_name):
-            step = self.mocks.next_step(task.base_ref, task.task_def_name, attempt)
+            step = self.mocks.next_step(
+                task.base_ref, task.task_def_name, attempt, scope=wf.workflow_id
+            )
             if step is None:
                 raise SimulationError(
                     f"task '{task.ref}' (worker '{task.task_def_name}') has no mocked result left for attempt "
@@ -387,6 +389,14 @@ class Engine:
 
     def _call_worker(self, task: Task, worker: WorkerFn) -> WorkerStep:
         # Secrets reach only the worker's copy; the recorded input keeps ${workflow.secrets.X} (§6.4).
+        missing = sorted(name for name in _secret_names(task.input) if name not in self.secrets)
+        if missing:
+            msg = (
+                f"task '{task.ref}' reads the secret{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(missing)}, which the simulation was not given: pass "
+                f"Simulator(secrets={{{missing[0]!r}: ...}}) (or flowdsl simulate --secrets FILE)"
+            )
+            raise SimulationError(msg)
         payload = substitute_secrets(task.input, self.secrets) if self.secrets else task.input
         try:
             result = worker(payload if isinstance(payload, dict) else {})
@@ -445,6 +455,15 @@ class Engine:
 
     def _on_decide(self, wf_id: str) -> None:
         self.decide(self.workflows[wf_id])
+
+    def _on_sweep(self, wf_id: str) -> None:
+        """The sweeper's visit at the workflow-timeout deadline. While a HUMAN task is IN_PROGRESS
+        Conductor takes the workflow out of the decider queue (§3.9), so no sweep happens; the next
+        event (the HUMAN task's update) decides, and the timeout is checked then."""
+        wf = self.workflows[wf_id]
+        if any(t.task_type == "HUMAN" and t.status == "IN_PROGRESS" for t in wf.pending.values()):
+            return
+        self.decide(wf)
 
     def start_wait(self, wf: Workflow, task: Task) -> None:
         """WAIT (§8.10): IN_PROGRESS until its duration or until time, or a signal."""
@@ -703,6 +722,27 @@ class Engine:
     def all_workflows(self) -> Iterator[Workflow]:
         """Every workflow started, in start order."""
         return iter(self.order)
+
+
+def _secret_names(value: Any) -> set[str]:
+    """Names of the secrets (``${workflow.secrets.NAME...}``) a task input refers to."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            start = item.find("${workflow.secrets.")
+            while start >= 0:
+                rest = item[start + len("${workflow.secrets.") :]
+                name = rest.split("}", 1)[0].split(".", 1)[0].split("[", 1)[0]
+                if name:
+                    found.add(name)
+                start = item.find("${workflow.secrets.", start + 1)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
 
 
 def _as_output(result: Any) -> dict[str, Any]:

@@ -397,16 +397,21 @@ class Mocks:
         """True when steps are configured for ``ref`` or ``task_name`` (used up or not)."""
         return self._find(ref, task_name) is not None
 
-    def next_step(self, ref: str, task_name: str, attempt: int) -> WorkerStep | None:
+    def next_step(
+        self, ref: str, task_name: str, attempt: int, scope: str = ""
+    ) -> WorkerStep | None:
         """The step for the next worker update of task ``ref``; None if none is configured or left.
 
         ``attempt`` (however the caller counts attempts) only names it in :meth:`require`'s error.
+        ``scope`` (a workflow instance) gives each instance its own cursor, so two runs of one
+        sub-workflow each see the whole script.
         """
         source = self._find(ref, task_name)
-        index = self._cursors.get((source.key, ref), 0) if source else 0
+        cursor = (source.key, f"{scope}/{ref}" if scope else ref) if source else ("", ref)
+        index = self._cursors.get(cursor, 0)
         if source is None or (source.exact and index >= len(source.steps)):
             return None
-        self._cursors[(source.key, ref)] = index + 1
+        self._cursors[cursor] = index + 1
         return source.steps[min(index, len(source.steps) - 1)]
 
     def require(self, ref: str, task_name: str, attempt: int) -> WorkerStep:

@@ -110,6 +110,16 @@ class Run:
         by_ref = [t for t in tasks if t["referenceTaskName"] == key]
         if by_ref:
             return TaskView(key, tuple(by_ref))
+        iterations = [
+            t
+            for t in tasks
+            if t["referenceTaskName"].split("__", 1)[0] == key and "__" in t["referenceTaskName"]
+        ]
+        if iterations:  # a task in a DO_WHILE: the bare reference means the latest iteration (§6.3)
+            latest = iterations[-1]["referenceTaskName"]
+            return TaskView(
+                latest, tuple(t for t in iterations if t["referenceTaskName"] == latest)
+            )
         refs = sorted({t["referenceTaskName"] for t in tasks if t["taskDefName"] == key})
         if len(refs) == 1:
             return TaskView(refs[0], tuple(t for t in tasks if t["referenceTaskName"] == refs[0]))
