@@ -16,7 +16,7 @@ pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
-FAILING_TEST = '''
+FAILING_TEST = """
 from datetime import timedelta
 
 WF = {"name": "wf", "version": 1, "tasks": [
@@ -26,7 +26,7 @@ def test_upload(flowdsl_sim):
     flowdsl_sim.mock("upload").fails(times=2, after=timedelta(seconds=3)).then_completes({"url": "x"})
     run = flowdsl_sim.run(WF)
     assert run.task("upload").attempts == 2
-'''
+"""
 
 
 def test_fixture_is_registered_by_the_entry_point(pytester: pytest.Pytester) -> None:
@@ -55,16 +55,25 @@ def _request(tmp_path: Path, request: dict[str, Any]) -> Path:
 
 REQUEST = {
     "name": "wf",
-    "workflowDef": {"name": "wf", "version": 1, "tasks": [
-        {"name": "a", "taskReferenceName": "a", "type": "SIMPLE"}],
-        "outputParameters": {"v": "${a.output.v}"}},
+    "workflowDef": {
+        "name": "wf",
+        "version": 1,
+        "tasks": [{"name": "a", "taskReferenceName": "a", "type": "SIMPLE"}],
+        "outputParameters": {"v": "${a.output.v}"},
+    },
     "input": {"k": 1},
-    "taskRefToMockOutput": {"a": [{"status": "FAILED"}, {"status": "COMPLETED", "output": {"v": 7},
-                                                          "executionTime": 1500}]},
+    "taskRefToMockOutput": {
+        "a": [
+            {"status": "FAILED"},
+            {"status": "COMPLETED", "output": {"v": 7}, "executionTime": 1500},
+        ]
+    },
 }
 
 
-def test_simulate_prints_the_execution_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_simulate_prints_the_execution_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """``flowdsl simulate REQUEST.json`` prints the execution: exit 0, Conductor-shaped JSON."""
     assert main(["simulate", str(_request(tmp_path, REQUEST))]) == 0
     execution = json.loads(capsys.readouterr().out)
@@ -91,7 +100,9 @@ def test_simulate_is_deterministic(tmp_path: Path) -> None:
     assert first.read_bytes() == second.read_bytes()
 
 
-def test_simulate_rejects_a_bad_mock_with_its_json_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_simulate_rejects_a_bad_mock_with_its_json_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Invalid input: exit 1 and a message naming the JSON path, no traceback."""
     request = {**REQUEST, "taskRefToMockOutput": {"a": [{"stauts": "COMPLETED"}]}}
     assert main(["simulate", str(_request(tmp_path, request))]) == 1
@@ -100,7 +111,9 @@ def test_simulate_rejects_a_bad_mock_with_its_json_path(tmp_path: Path, capsys: 
     assert "Traceback" not in err
 
 
-def test_simulate_reports_a_missing_mock(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_simulate_reports_a_missing_mock(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A worker with no mock left: exit 1 naming the ref and attempt."""
     request = {**REQUEST, "taskRefToMockOutput": {"a": [{"status": "FAILED"}]}}
     assert main(["simulate", str(_request(tmp_path, request))]) == 1
@@ -109,7 +122,15 @@ def test_simulate_reports_a_missing_mock(tmp_path: Path, capsys: pytest.CaptureF
 
 def test_simulate_runs_as_a_subcommand_of_the_installed_cli(tmp_path: Path) -> None:
     """The testing package contributes ``simulate`` through the flowdsl.commands entry point."""
-    result = subprocess.run([str(Path(sys.executable).parent / "flowdsl"), "simulate",
-                             str(_request(tmp_path, REQUEST))], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "flowdsl"),
+            "simulate",
+            str(_request(tmp_path, REQUEST)),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["status"] == "COMPLETED"
