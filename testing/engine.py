@@ -80,12 +80,29 @@ class Engine:
         self._seq += 1
         heapq.heappush(self._heap, (max(time, self.now), self._seq, kind, args))
 
-    def run(self, until: int | None = None) -> None:
-        """Process events in order until none is left (or the clock would pass ``until``)."""
+    def run(self, until: int | None = None, max_events: int = 5_000_000) -> None:
+        """Process events in order until none is left (or the clock would pass ``until``).
+
+        Raises:
+            SimulationError: more than ``max_events`` events, e.g. a DO_WHILE that never ends.
+        """
         heap = self._heap
+        budget = max_events
         while heap:
             if until is not None and heap[0][0] > until:
                 break
+            budget -= 1
+            if budget < 0:
+                busiest = max(self.order, key=lambda wf: len(wf.tasks))
+                last = busiest.tasks[-1].ref if busiest.tasks else "?"
+                msg = (
+                    f"the simulation is still going after {max_events:,} events (workflow '{busiest.name}' "
+                    f"has {len(busiest.tasks):,} task attempts, the latest '{last}'): a DO_WHILE whose "
+                    f"condition never becomes false, or a worker that never stops answering IN_PROGRESS? "
+                    f"Give the loop a bound (do_while(..., max_iterations=N)) or raise "
+                    f"Simulator(max_events=...)"
+                )
+                raise SimulationError(msg)
             time, _, kind, args = heapq.heappop(heap)
             if time != self.now:
                 self.now = time

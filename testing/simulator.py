@@ -174,8 +174,10 @@ class Simulator:
         task_defs: Iterable[Mapping[str, Any]] = (),
         workflows: Iterable[Mapping[str, Any]] = (),
         env: Mapping[str, str] | None = None,
+        max_events: int = 5_000_000,
     ) -> None:
         self.start = start
+        self.max_events = max_events
         self.secrets = dict(secrets or {})
         self.env = dict(env or {})
         self.mocks = Mocks()
@@ -246,7 +248,7 @@ class Simulator:
                 )
             for offset, reason in self._terminations:
                 engine.at(start_ms + offset, "terminate", root.workflow_id, reason)
-            engine.run()
+            engine.run(max_events=self.max_events)
         children = tuple(wf.to_json() for wf in engine.all_workflows() if wf is not root)
         result = Run(root.to_json(), children, start_ms, tuple(self.mocks.describe()))
         self.runs.append(result)

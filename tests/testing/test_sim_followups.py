@@ -101,3 +101,24 @@ def test_bare_reference_of_a_loop_task_means_its_latest_iteration() -> None:
     sim.mock("body").completes({"n": 1})
     view = sim.run({"name": "w", "version": 1, "tasks": [loop]}).task("body")
     assert (view.ref, view.attempts) == ("body__2", 1)
+
+
+def test_an_endless_loop_is_stopped_with_a_clear_error() -> None:
+    """A DO_WHILE whose condition never turns false hits the event budget, naming the loop task."""
+    loop = {
+        "name": "l",
+        "taskReferenceName": "forever",
+        "type": "DO_WHILE",
+        "loopCondition": "true",
+        "loopOver": [
+            {"name": "n", "taskReferenceName": "n", "type": "NOOP"},
+            {
+                "name": "w",
+                "taskReferenceName": "w",
+                "type": "WAIT",
+                "inputParameters": {"duration": "1s"},
+            },
+        ],
+    }
+    with pytest.raises(SimulationError, match=r"still going after 1,000 events.*'w__"):
+        Simulator(max_events=1000).run({"name": "w", "version": 1, "tasks": [loop]})
