@@ -49,10 +49,11 @@ def _apply_policy(eng: Engine, wf: Workflow, task: Task, reason: str) -> None:
     policy = task.task_def.get("timeoutPolicy") or "TIME_OUT_WF"
     if policy == "ALERT_ONLY":
         return
+    if task.status == "IN_PROGRESS":
+        eng.task_left_progress(task)
     task.status = "TIMED_OUT"
     task.reason = reason
     task.end_time = task.update_time = eng.now
-    eng.task_left_progress(task)
     if policy == "TIME_OUT_WF":
         eng.end(
             wf,
@@ -171,7 +172,7 @@ def _handle_failure(eng: Engine, wf: Workflow, task: Task) -> None:
     eng.end(
         wf,
         status,
-        f"Task {task.task_id} failed with status: {status} and reason: '{task.reason}'",
+        f"Task {task.task_id} failed with status: {status} and reason: '{'null' if task.reason is None else task.reason}'",
         task,
     )
 
@@ -345,6 +346,11 @@ def _decide_once(eng: Engine, wf: Workflow) -> bool:
                 return False
         if task.terminal and not task.retried and not task.executed:
             task.executed = True
+            if task.task_type == "TERMINATE" and task.status == "COMPLETED":
+                # §8.9: the workflow ends now, other branches included (they are CANCELED).
+                status = str(task.input.get("terminationStatus"))
+                eng.end(wf, status, str(task.input.get("terminationReason") or ""), task)
+                return False
             follow.extend(next_tasks(eng, wf, task))  # before: a loop checks follow for its body
             eng.remove_pending(wf, task, follow)
             changed = True

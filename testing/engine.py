@@ -257,9 +257,21 @@ class Engine:
             task.end_time = task.end_time or self.now
             self.mark_dirty(wf, task)
             return
+        if kind == "KAFKA_PUBLISH" and self.mocks.has(task.base_ref, task.task_def_name):
+            self.offer(wf, task)  # a mocked publish behaves as its mock says
+            self.arm(wf, task)
+            return
         if kind in SYNC or kind in ASYNC:
+            if task.visible_at > self.now and kind in ASYNC:
+                # A retry's delay or a startDelay: the system task runs when it becomes visible.
+                self.at(task.visible_at, "start", wf.workflow_id, task.task_id)
+                self.arm(wf, task)
+                return
+            task.update_time = self.now
             if kind != "JOIN":
                 start(self, wf, task, follow)
+            else:
+                task.start_time = task.start_time or self.now
             if task.terminal:
                 self.mark_dirty(wf, task)
             else:
@@ -450,11 +462,14 @@ class Engine:
         if self._in_progress.get(name):
             self._in_progress[name] -= 1
             waiting = self._waiting_slot.get(name)
-            if waiting:
+            while (
+                waiting
+            ):  # wake the first waiter still waiting (others timed out or were canceled)
                 wf_id, nxt = waiting.popleft()
                 step = nxt.worker_state
-                if isinstance(step, WorkerStep):
+                if nxt.status == "SCHEDULED" and isinstance(step, WorkerStep):
                     self.at(self.now, "poll", wf_id, nxt.task_id, step)
+                    break
 
     # -- timers, WAIT, signals, sub-workflows ---------------------------------------------------
     def arm(self, wf: Workflow, task: Task) -> None:
@@ -469,6 +484,21 @@ class Engine:
         if task is not None and not wf.terminal:
             self.mark_dirty(wf, task)
             self.decide(wf)
+
+    def _on_start(self, wf_id: str, task_id: str) -> None:
+        wf = self.workflows[wf_id]
+        task = wf.pending.get(task_id)
+        if task is None or task.status != "SCHEDULED" or wf.terminal:
+            return
+        task.update_time = self.now
+        follow: list[tuple[dict[str, Any], int]] = []
+        start(self, wf, task, follow)
+        if task.terminal:
+            self.mark_dirty(wf, task)
+        else:
+            self.arm(wf, task)
+        self.schedule_all(wf, follow)
+        self.decide(wf)
 
     def _on_decide(self, wf_id: str) -> None:
         self.decide(self.workflows[wf_id])
@@ -533,7 +563,7 @@ class Engine:
         task = wf.by_ref.get(ref)
         if task is None or task.terminal or wf.terminal:
             return
-        task.output = {**task.output, **output}
+        task.output = dict(output)  # an update replaces the output (§3.6)
         self._finish(task, status, reason)
         self.mark_dirty(wf, task)
         self.decide(wf)
@@ -647,7 +677,7 @@ class Engine:
                     self.end(
                         child,
                         "TERMINATED",
-                        f"Parent workflow has been terminated with status {status}",
+                        f"Parent workflow has been terminated with reason: {reason}",
                         None,
                         failure_workflow=False,
                     )

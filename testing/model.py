@@ -112,13 +112,24 @@ class Task:
 
     @property
     def base_ref(self) -> str:
-        """The reference without a DO_WHILE ``__N`` suffix."""
-        return self.ref.split("__", 1)[0]
+        """The reference without the ``__N`` suffix a DO_WHILE iteration adds (only that one)."""
+        suffix = f"__{self.iteration}"
+        return (
+            self.ref[: -len(suffix)] if self.iteration and self.ref.endswith(suffix) else self.ref
+        )
+
+    @property
+    def current_iteration(self) -> int:
+        """``iteration`` as Conductor reports it: a DO_WHILE's own is the iteration it is in."""
+        if self.task_type == "DO_WHILE":
+            return int(self.output.get("iteration") or 0)
+        return self.iteration
 
     def to_json(self, workflow: Workflow) -> dict[str, Any]:
         """The task as Conductor's API returns it."""
         return {
-            "taskType": self.task_type,
+            # Conductor records a SIMPLE task's type as its task name (§2.3).
+            "taskType": self.task_def_name if self.task_type == "SIMPLE" else self.task_type,
             "status": self.status,
             "inputData": self.input,
             "referenceTaskName": self.ref,
@@ -141,7 +152,7 @@ class Task:
             "reasonForIncompletion": self.reason,
             "outputData": self.output,
             "workflowTask": self.workflow_task,
-            "iteration": self.iteration,
+            "iteration": self.current_iteration,
             "subWorkflowId": self.sub_workflow_id,
             "firstScheduledTime": self.first_scheduled_time,
         }
@@ -285,7 +296,7 @@ class WorkflowDocument(Mapping[str, Any]):
             "taskId": task.task_id,
             "reasonForIncompletion": task.reason,
             "callbackAfterSeconds": task.callback_after_seconds,
-            "iteration": task.iteration,
+            "iteration": task.current_iteration,
         }
 
     def __iter__(self) -> Iterator[str]:

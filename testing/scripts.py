@@ -55,6 +55,10 @@ _PRELUDE: Final = r"""
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+  // Conductor hands GraalJS Java lists, whose scripts often call .get(i) and .size(); give
+  // arrays the same (non-enumerable, so JSON and for-in are unchanged).
+  Object.defineProperty(Array.prototype, "get", {value: function (i) { return this[i]; }});
+  Object.defineProperty(Array.prototype, "size", {value: function () { return this.length; }});
   if (now !== null) {
     var RealDate = Date;
     var FrozenDate = function Date() {

@@ -262,8 +262,12 @@ def _dynamic_fork(
             )
             return
         inputs_by_ref = params.get(str(wt.get("dynamicForkTasksInputParamName")), {}) or {}
-        if not isinstance(inputs_by_ref, dict):
-            eng.fail_workflow(wf, "Input to the dynamically forked tasks is not a map")
+        if not isinstance(inputs_by_ref, dict) or not all(
+            isinstance(v, dict) or v is None for v in inputs_by_ref.values()
+        ):
+            eng.fail_workflow(
+                wf, "Input to the dynamically forked tasks is not a map -> expecting a map of K,V"
+            )
             return
         for spec in raw:
             merged = {
@@ -340,7 +344,24 @@ def start(eng: Engine, wf: Workflow, task: Task, follow: list[tuple[dict[str, An
     kind = task.task_type
     wt = task.workflow_task
     task.start_time = eng.now
-    if kind == "INLINE":
+    if kind == "INLINE" and not str(task.input.get("expression") or "").strip():
+        _done(
+            eng,
+            task,
+            "FAILED_WITH_TERMINAL_ERROR",
+            {"error": "Empty 'expression' in Inline task's input"},
+            "Empty 'expression' in Inline task's input",
+        )
+    elif kind == "LAMBDA" and not str(task.input.get("scriptExpression") or "").strip():
+        _done(
+            eng,
+            task,
+            "FAILED",
+            {},
+            "Empty 'scriptExpression' in Lambda task's input parameters. A non-empty "
+            "String value must be provided.",
+        )
+    elif kind == "INLINE":
         try:
             result = eval_js(str(task.input.get("expression") or ""), task.input, now_ms=eng.now)
             _done(eng, task, "COMPLETED", {"result": result})
@@ -380,9 +401,26 @@ def start(eng: Engine, wf: Workflow, task: Task, follow: list[tuple[dict[str, An
         except JqError as err:
             _done(eng, task, "FAILED", {"error": err.message}, err.message)
     elif kind == "SET_VARIABLE":
+        import json
+
+        before = dict(wf.variables)
         wf.variables.update(copy.deepcopy(task.input))
-        _done(eng, task, "COMPLETED", {})
+        size = len(json.dumps(wf.variables, default=str).encode())
+        if size > 256 * 1024:  # maxWorkflowVariablesPayloadSizeThreshold (§8.11): roll back
+            wf.variables.clear()
+            wf.variables.update(before)
+            _done(
+                eng,
+                task,
+                "FAILED_WITH_TERMINAL_ERROR",
+                {},
+                f"The variables payload size: {size // 1024} KB of workflow: {wf.workflow_id} is greater "
+                f"than the permissible limit: 256 KB",
+            )
+        else:
+            _done(eng, task, "COMPLETED", {})
     elif kind == "NOOP":
+        task.input = {}  # the NOOP mapper sets no input (§8.18)
         _done(eng, task, "COMPLETED", {})
     elif kind == "TERMINATE":
         status = task.input.get("terminationStatus")
@@ -430,7 +468,13 @@ def start(eng: Engine, wf: Workflow, task: Task, follow: list[tuple[dict[str, An
     elif kind == "HUMAN":
         task.status = "IN_PROGRESS"
     elif kind == "KAFKA_PUBLISH":
-        _done(eng, task, "COMPLETED", {})
+        request = task.input.get("kafka_request")
+        if not isinstance(request, dict) or not request.get("topic"):
+            _done(eng, task, "FAILED", {}, "kafka_request with a topic is required")
+        elif wt.get("asyncComplete"):
+            task.status = "IN_PROGRESS"
+        else:
+            _done(eng, task, "COMPLETED", {})
     elif kind == "START_WORKFLOW":
         request = task.input.get("startWorkflow")
         if not isinstance(request, dict) or not request.get("name"):
@@ -498,7 +542,7 @@ def evaluate_join(wf: Workflow, join: Task, now: int) -> None:
     join.update_time = now
     if failed:
         join.status = "CANCELED" if all(t.status == "CANCELED" for t in failed) else "FAILED"
-        join.reason = " ".join(
+        join.reason = " ".join(str(t.reason) for t in failed if t.reason) or " ".join(
             f"{t.task_def_name}/{t.task_id} is in status {t.status}" for t in failed
         )
     elif with_errors:

@@ -36,7 +36,12 @@ def test_fork_orders_fork_heads_and_join() -> None:
     sim = completing("a1", "a2", "b1", a2={"x": 1}, b1={"y": 2})
     run = sim.run(workflow(fork, join))
     assert [t["referenceTaskName"] for t in run.tasks[:4]] == ["fork", "a1", "b1", "join"]
-    assert [t["taskType"] for t in run.tasks[:4]] == ["FORK", "SIMPLE", "SIMPLE", "JOIN"]
+    assert [t["taskType"] for t in run.tasks[:4]] == [
+        "FORK",
+        "a1",
+        "b1",
+        "JOIN",
+    ]  # SIMPLE: its name
     assert run.task("join").output == {"a2": {"x": 1}, "b1": {"y": 2}}
     assert run.status == "COMPLETED"
 
@@ -74,7 +79,7 @@ def test_dynamic_fork_runs_one_task_per_input() -> None:
     sim = Simulator()
     sim.mock("resize").completes({"ok": True})
     run = sim.run(workflow(dyn, system("JOIN", "dyn_join")), {"items": [{"w": 1}, {"w": 2}]})
-    forked = [t for t in run.tasks if t["taskType"] == "SIMPLE"]
+    forked = [t for t in run.tasks if t["workflowTask"].get("type") == "SIMPLE"]
     assert [t["referenceTaskName"] for t in forked] == ["_resize_0", "_resize_1"]
     assert [t["inputData"] for t in forked] == [{"w": 1, "__index": 0}, {"w": 2, "__index": 1}]
     assert run.task("dyn_join").output == {"_resize_0": {"ok": True}, "_resize_1": {"ok": True}}
@@ -171,7 +176,7 @@ def test_do_while_runs_iterations_with_suffixed_refs() -> None:
     sim = Simulator()
     sim.mock("body").completes({"v": 1})
     run = sim.run(workflow(loop))
-    body = [t for t in run.tasks if t["taskType"] == "SIMPLE"]
+    body = [t for t in run.tasks if t["workflowTask"].get("type") == "SIMPLE"]
     assert [(t["referenceTaskName"], t["iteration"]) for t in body] == [
         ("body__1", 1),
         ("body__2", 2),
@@ -206,7 +211,9 @@ def test_do_while_over_items() -> None:
     sim = Simulator()
     sim.mock("use").completes({})
     run = sim.run(workflow(loop), {"xs": ["a", "b"]})
-    assert [t["inputData"]["item"] for t in run.tasks if t["taskType"] == "SIMPLE"] == ["a", "b"]
+    assert [
+        t["inputData"]["item"] for t in run.tasks if t["workflowTask"].get("type") == "SIMPLE"
+    ] == ["a", "b"]
 
 
 def test_do_while_over_no_items_skips_the_body() -> None:

@@ -122,3 +122,135 @@ def test_an_endless_loop_is_stopped_with_a_clear_error() -> None:
     }
     with pytest.raises(SimulationError, match=r"still going after 1,000 events.*'w__"):
         Simulator(max_events=1000).run({"name": "w", "version": 1, "tasks": [loop]})
+
+
+def test_scripts_can_use_java_list_methods() -> None:
+    """GraalJS scripts call .get(i) / .size() on Conductor's Java lists: they work here too."""
+    inline = {
+        "name": "i",
+        "taskReferenceName": "i",
+        "type": "INLINE",
+        "inputParameters": {
+            "evaluatorType": "javascript",
+            "expression": "$.xs.get(1) + $.xs.size()",
+            "xs": [10, 20],
+        },
+    }
+    run = Simulator().run({"name": "w", "version": 1, "tasks": [inline]})
+    assert run.task("i").output == {"result": 22}
+
+
+def test_terminate_inside_a_fork_ends_the_workflow_at_once() -> None:
+    """TERM-03 / §8.9: a TERMINATE in one branch ends the workflow; the other branch is CANCELED."""
+    fork = {
+        "name": "f",
+        "taskReferenceName": "f",
+        "type": "FORK_JOIN",
+        "forkTasks": [
+            [{"name": "a", "taskReferenceName": "a", "type": "SIMPLE"}],
+            [
+                {
+                    "name": "t",
+                    "taskReferenceName": "t",
+                    "type": "TERMINATE",
+                    "inputParameters": {
+                        "terminationStatus": "COMPLETED",
+                        "workflowOutput": {"done": 1},
+                    },
+                }
+            ],
+        ],
+    }
+    join = {"name": "j", "taskReferenceName": "j", "type": "JOIN", "joinOn": ["a", "t"]}
+    sim = Simulator()
+    sim.mock("a").completes({}, after=timedelta(minutes=1))
+    run = sim.run({"name": "w", "version": 1, "tasks": [fork, join]})
+    assert (run.status, run.output, run.duration) == ("COMPLETED", {"done": 1}, timedelta(0))
+    assert (run.task("a").status, run.task("j").status) == ("CANCELED", "CANCELED")
+
+
+def test_terminate_failed_starts_the_failure_workflow() -> None:
+    """TERM-02 / §8.9: TERMINATE FAILED goes through termination, so the failureWorkflow runs."""
+    handler = {
+        "name": "on_failure",
+        "version": 1,
+        "tasks": [{"name": "n", "taskReferenceName": "n", "type": "NOOP"}],
+    }
+    term = {
+        "name": "t",
+        "taskReferenceName": "t",
+        "type": "TERMINATE",
+        "inputParameters": {"terminationStatus": "FAILED"},
+    }
+    run = Simulator(workflows=[handler]).run(
+        {"name": "w", "version": 1, "tasks": [term], "failureWorkflow": "on_failure"}
+    )
+    assert run.status == "FAILED"
+    assert run.children[0]["input"]["failureTaskId"] == run.tasks[0]["taskId"]
+
+
+def test_wait_with_a_registered_task_def_is_not_timed_out_at_once() -> None:
+    """A WAIT's updateTime is its start: a registered TaskDef's response timeout does not fire at 0."""
+    wait = {
+        "name": "w",
+        "taskReferenceName": "w",
+        "type": "WAIT",
+        "inputParameters": {"duration": "1h"},
+    }
+    run = Simulator(task_defs=[{"name": "w"}]).run({"name": "x", "version": 1, "tasks": [wait]})
+    assert (run.status, run.duration) == ("COMPLETED", timedelta(hours=1))
+
+
+def test_retry_of_a_sub_workflow_waits_for_the_retry_delay() -> None:
+    """§4.3: a retried SUB_WORKFLOW starts its new child after the delay."""
+    child = {
+        "name": "c",
+        "version": 1,
+        "tasks": [{"name": "leaf", "taskReferenceName": "leaf", "type": "SIMPLE", "retryCount": 0}],
+    }
+    sub = {
+        "name": "s",
+        "taskReferenceName": "s",
+        "type": "SUB_WORKFLOW",
+        "subWorkflowParam": {"name": "c"},
+    }
+    sim = Simulator(
+        workflows=[child], task_defs=[{"name": "s", "retryCount": 1, "retryDelaySeconds": 10}]
+    )
+    sim.mock("leaf").fails(after=timedelta(seconds=3))
+    run = sim.run({"name": "p", "version": 1, "tasks": [sub]})
+    starts = [c["createTime"] - run.execution["createTime"] for c in run.children]
+    assert starts == [0, 13_000]
+
+
+def test_a_timed_out_waiter_does_not_free_a_concurrency_slot() -> None:
+    """§7: only an IN_PROGRESS task holds a concurrentExecLimit slot; a waiter timing out frees none."""
+    defs = [
+        {
+            "name": "cl",
+            "concurrentExecLimit": 1,
+            "pollTimeoutSeconds": 5,
+            "retryCount": 0,
+            "timeoutPolicy": "RETRY",
+        }
+    ]
+    branch = [
+        [{"name": "cl", "taskReferenceName": r, "type": "SIMPLE", **extra}]
+        for r, extra in (("a", {}), ("b", {"optional": True}))
+    ]
+    branch.append(
+        [
+            {"name": "x", "taskReferenceName": "x", "type": "SIMPLE"},
+            {"name": "cl", "taskReferenceName": "c", "type": "SIMPLE"},
+        ]
+    )
+    fork = {"name": "f", "taskReferenceName": "f", "type": "FORK_JOIN", "forkTasks": branch}
+    join = {"name": "j", "taskReferenceName": "j", "type": "JOIN", "joinOn": ["a", "b", "c"]}
+    sim = Simulator(task_defs=defs)
+    sim.mock("a").completes({}, after=timedelta(seconds=10))
+    sim.mock("b").completes({})
+    sim.mock("x").completes({}, after=timedelta(seconds=6))
+    sim.mock("c").completes({}, after=timedelta(seconds=1))
+    run = sim.run({"name": "w", "version": 1, "tasks": [fork, join]})
+    c = run.task("c").attempts_list[0]
+    assert (c["startTime"] - run.execution["createTime"]) // 1000 == 10  # after a frees its slot
