@@ -11,23 +11,21 @@ import heapq
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC
 from typing import Any
 
+from testing import lifecycle
+from testing import workers as worker_fns
 from testing.decider import Loops, decide, next_deadline
-from testing.mocks import Mocks, WorkerStep
+from testing.errors import SimulationError
+from testing.mocks import Mocks
 from testing.model import Task, Workflow
-from testing.params import resolve, substitute_secrets
-from testing.tasks import ASYNC, KNOWN, SYNC, evaluate_join, schedule, start
+from testing.params import resolve
+from testing.tasks import ASYNC, SYNC, evaluate_join, schedule, start
 
 __all__ = ["Engine", "SimulationError"]
 
 _NAMESPACE = uuid.UUID("6f9619ff-8b86-d011-b42d-00c04fc964ff")
 WorkerFn = Callable[[dict[str, Any]], Any]
-
-
-class SimulationError(Exception):
-    """The simulation cannot go on: a worker task has no behaviour left, an unknown workflow, ..."""
 
 
 class Engine:
@@ -58,6 +56,13 @@ class Engine:
         self.events_published: list[tuple[int, str, dict[str, Any]]] = []
         self.dynamic_specs: dict[tuple[str, str], dict[str, Any]] = {}
         self.loops = Loops(self)
+        self._handlers: dict[str, Callable[..., None]] = {
+            "poll": worker_fns.on_poll,
+            "update": worker_fns.on_update,
+            "wait_over": lifecycle.on_wait_over,
+            "signal": lifecycle.on_signal,
+            "terminate": lifecycle.on_terminate,
+        }
         self.attempts_run = 0
         self._heap: list[tuple[int, int, str, tuple[Any, ...]]] = []
         self._seq = 0
@@ -108,7 +113,11 @@ class Engine:
                 self.now = time
                 if self.clock_hook is not None:
                     self.clock_hook(time)
-            getattr(self, f"_on_{kind}")(*args)
+            handler = self._handlers.get(kind)
+            if handler is not None:
+                handler(self, *args)
+            else:
+                getattr(self, f"_on_{kind}")(*args)
 
     # -- starting workflows -----------------------------------------------------------------
     def start_workflow(
@@ -341,135 +350,48 @@ class Engine:
         copy.input = {**task.input, **(fresh if isinstance(fresh, dict) else {})}
         return copy
 
-    # -- workers ----------------------------------------------------------------------------
+    # -- workers and lifecycles (testing.workers, testing.lifecycle) ---------------------------------
     def offer(self, wf: Workflow, task: Task) -> None:
         """Ask the task's worker what it does on the next poll, and schedule that poll."""
-        attempt = task.retry_count + 1
-        step: WorkerStep | None = None
-        if self.mocks.has(task.base_ref, task.task_def_name):
-            step = self.mocks.next_step(
-                task.base_ref, task.task_def_name, attempt, scope=wf.workflow_id
-            )
-            if step is None:
-                raise SimulationError(
-                    f"task '{task.ref}' (worker '{task.task_def_name}') has no mocked result left for attempt "
-                    f"{attempt} (poll {task.poll_count + 1}); add one more entry to its mock"
-                )
-        elif task.task_def_name in self.workers and task.task_type not in ("HTTP",):
-            step = WorkerStep()  # the real function answers at poll time
-        else:
-            what = {"HTTP": "an HTTP task (the simulator makes no network calls)"}.get(
-                task.task_type,
-                "a worker task"
-                if task.task_type in KNOWN or task.task_type == task.task_def_name
-                else f"a {task.task_type} task, which the simulator cannot run",
-            )
-            raise SimulationError(
-                f"task '{task.ref}' is {what} with no behaviour for attempt {attempt}: mock it with "
-                f"sim.mock({task.task_def_name!r}).completes({{...}}) or in taskRefToMockOutput['{task.base_ref}']"
-            )
-        task.worker_state = step
-        if step.polled:
-            self.at(
-                task.visible_at + step.queue_wait_ms, "poll", wf.workflow_id, task.task_id, step
-            )
-
-    def _on_poll(self, wf_id: str, task_id: str, step: WorkerStep) -> None:
-        wf = self.workflows[wf_id]
-        task = wf.pending.get(task_id)
-        if (
-            task is None
-            or task.status != "SCHEDULED"
-            or task.worker_state is not step
-            or wf.terminal
-        ):
-            return
-        name = task.task_def_name
-        limit = int(task.task_def.get("concurrentExecLimit") or 0)
-        if limit and self._in_progress.get(name, 0) >= limit:
-            self._waiting_slot.setdefault(name, deque()).append(
-                (wf_id, task)
-            )  # polled when a slot frees
-            return
-        per = int(task.task_def.get("rateLimitPerFrequency") or 0)
-        if per:
-            window = int(task.task_def.get("rateLimitFrequencyInSeconds") or 1) * 1000
-            recent = self._handouts.setdefault(name, deque())
-            while recent and recent[0] <= self.now - window:
-                recent.popleft()
-            if len(recent) >= per:
-                self.at(recent[-per] + window, "poll", wf_id, task_id, step)
-                return
-            recent.append(self.now)
-        task.status = "IN_PROGRESS"
-        task.start_time = task.start_time or self.now
-        task.poll_count += 1
-        task.callback_after_seconds = 0
-        task.update_time = self.now
-        self._in_progress[name] = self._in_progress.get(name, 0) + 1
-        self.attempts_run += 1
-        worker = self.workers.get(name)
-        if worker is not None and not self.mocks.has(task.base_ref, name):
-            step = self._call_worker(task, worker)
-            task.worker_state = step
-        if step.responds:
-            self.at(self.now + step.execution_ms, "update", wf_id, task_id, step)
-        self.arm(wf, task)
-
-    def _call_worker(self, task: Task, worker: WorkerFn) -> WorkerStep:
-        # Secrets reach only the worker's copy; the recorded input keeps ${workflow.secrets.X} (§6.4).
-        missing = sorted(name for name in _secret_names(task.input) if name not in self.secrets)
-        if missing:
-            msg = (
-                f"task '{task.ref}' reads the secret{'s' if len(missing) > 1 else ''} "
-                f"{', '.join(missing)}, which the simulation was not given: pass "
-                f"Simulator(secrets={{{missing[0]!r}: ...}}) (or flowdsl simulate --secrets FILE)"
-            )
-            raise SimulationError(msg)
-        payload = substitute_secrets(task.input, self.secrets) if self.secrets else task.input
-        try:
-            result = worker(payload if isinstance(payload, dict) else {})
-        except (
-            Exception
-        ) as err:  # the worker's own exception fails the attempt, as in a real worker
-            return WorkerStep(status="FAILED", reason=f"{type(err).__name__}: {err}")
-        return WorkerStep(output=_as_output(result))
-
-    def _on_update(self, wf_id: str, task_id: str, step: WorkerStep) -> None:
-        wf = self.workflows[wf_id]
-        task = wf.pending.get(task_id)
-        if task is None or task.terminal or task.worker_state is not step or wf.terminal:
-            return  # a late update for a timed-out or canceled attempt is ignored (§3.6)
-        self.task_left_progress(task)
-        task.update_time = self.now
-        task.output = dict(step.output)
-        task.reason = step.reason
-        if step.status == "IN_PROGRESS":
-            task.status = "SCHEDULED"  # a worker task answering IN_PROGRESS is polled again later
-            task.callback_after_seconds = step.callback_after_seconds
-            task.visible_at = self.now + step.callback_after_seconds * 1000
-            self.offer(wf, task)
-            self.arm(wf, task)
-            return
-        task.status = step.status
-        task.end_time = self.now
-        self.mark_dirty(wf, task)
-        self.decide(wf)
+        worker_fns.offer(self, wf, task)
 
     def task_left_progress(self, task: Task) -> None:
         """``task`` is no longer IN_PROGRESS: free its concurrency slot."""
-        name = task.task_def_name
-        if self._in_progress.get(name):
-            self._in_progress[name] -= 1
-            waiting = self._waiting_slot.get(name)
-            while (
-                waiting
-            ):  # wake the first waiter still waiting (others timed out or were canceled)
-                wf_id, nxt = waiting.popleft()
-                step = nxt.worker_state
-                if nxt.status == "SCHEDULED" and isinstance(step, WorkerStep):
-                    self.at(self.now, "poll", wf_id, nxt.task_id, step)
-                    break
+        worker_fns.task_left_progress(self, task)
+
+    def start_wait(self, wf: Workflow, task: Task) -> None:
+        """Start a WAIT task."""
+        lifecycle.start_wait(self, wf, task)
+
+    def start_sub_workflow(self, wf: Workflow, task: Task) -> None:
+        """Start a SUB_WORKFLOW task's child."""
+        lifecycle.start_sub_workflow(self, wf, task)
+
+    def signal(
+        self, wf: Workflow, ref: str, status: str, output: dict[str, Any], reason: str | None
+    ) -> None:
+        """An external task update."""
+        lifecycle.signal(self, wf, ref, status, output, reason)
+
+    def fail_workflow(self, wf: Workflow, reason: str) -> None:
+        """A mapping error: the workflow FAILS."""
+        lifecycle.fail_workflow(self, wf, reason)
+
+    def complete(self, wf: Workflow) -> None:
+        """Nothing left to do: complete the workflow (§3.7)."""
+        lifecycle.complete(self, wf)
+
+    def end(
+        self,
+        wf: Workflow,
+        status: str,
+        reason: str,
+        task: Task | None,
+        *,
+        failure_workflow: bool = True,
+    ) -> None:
+        """End the workflow with ``status``."""
+        lifecycle.end(self, wf, status, reason, task, failure_workflow=failure_workflow)
 
     # -- timers, WAIT, signals, sub-workflows ---------------------------------------------------
     def arm(self, wf: Workflow, task: Task) -> None:
@@ -512,243 +434,6 @@ class Engine:
             return
         self.decide(wf)
 
-    def start_wait(self, wf: Workflow, task: Task) -> None:
-        """WAIT (§8.10): IN_PROGRESS until its duration or until time, or a signal."""
-        from compiler.rules import parse_wait_duration, parse_wait_until
-
-        duration, until = task.input.get("duration"), task.input.get("until")
-        task.status = "IN_PROGRESS"
-        if duration is not None and until is not None:
-            self._finish(
-                task,
-                "FAILED_WITH_TERMINAL_ERROR",
-                "Both 'duration' and 'until' specified. Please provide only one input",
-            )
-            return
-        if duration is not None:
-            seconds = parse_wait_duration(str(duration))
-            if seconds is None:
-                self._finish(task, "FAILED_WITH_TERMINAL_ERROR", f"Invalid duration: {duration}")
-                return
-            task.wait_timeout = self.now + seconds * 1000
-        elif until is not None:
-            moment = parse_wait_until(str(until))
-            if moment is None:
-                self._finish(
-                    task,
-                    "FAILED_WITH_TERMINAL_ERROR",
-                    f"Invalid/Unsupported Wait Until format: {until}",
-                )
-                return
-
-            epoch = moment.replace(tzinfo=moment.tzinfo or UTC).timestamp()
-            task.wait_timeout = int(epoch * 1000)
-        else:
-            return  # waits for a signal
-        task.callback_after_seconds = max(0, (task.wait_timeout - self.now) // 1000)
-        self.at(task.wait_timeout, "wait_over", wf.workflow_id, task.task_id)
-
-    def _on_wait_over(self, wf_id: str, task_id: str) -> None:
-        wf = self.workflows[wf_id]
-        task = wf.pending.get(task_id)
-        if task is not None and task.status == "IN_PROGRESS" and not wf.terminal:
-            self._finish(task, "COMPLETED", None)
-            self.mark_dirty(wf, task)
-            self.decide(wf)
-
-    def signal(
-        self, wf: Workflow, ref: str, status: str, output: dict[str, Any], reason: str | None
-    ) -> None:
-        """An external task update (a HUMAN, WAIT or EVENT task completed or failed by API)."""
-        task = wf.by_ref.get(ref)
-        if task is None or task.terminal or wf.terminal:
-            return
-        task.output = dict(output)  # an update replaces the output (§3.6)
-        self._finish(task, status, reason)
-        self.mark_dirty(wf, task)
-        self.decide(wf)
-
-    def _on_signal(
-        self, wf_id: str, ref: str, status: str, output: dict[str, Any], reason: str | None
-    ) -> None:
-        self.signal(self.workflows[wf_id], ref, status, output, reason)
-
-    def _on_terminate(self, wf_id: str, reason: str) -> None:
-        wf = self.workflows[wf_id]
-        if not wf.terminal:
-            self.end(wf, "TERMINATED", reason, None, failure_workflow=False)
-
-    def _finish(self, task: Task, status: str, reason: str | None) -> None:
-        task.status = status
-        task.reason = reason
-        task.end_time = task.update_time = self.now
-
-    def start_sub_workflow(self, wf: Workflow, task: Task) -> None:
-        """SUB_WORKFLOW (§8.7): start the child; the task mirrors its end."""
-        param = task.workflow_task.get("subWorkflowParam") or {}
-        inline = param.get("workflowDefinition")
-        child_input = dict(task.input) if task.input else {}
-        task.status = "IN_PROGRESS"
-        try:
-            definition = (
-                inline
-                if isinstance(inline, dict)
-                else self.definition(str(param.get("name")), param.get("version"))
-            )
-        except SimulationError as err:
-            self._finish(task, "FAILED", str(err))
-            return
-        child = self.start_workflow(
-            definition, child_input, correlation_id=wf.correlation_id, parent=(wf, task)
-        )
-        task.sub_workflow_id = child.workflow_id
-        task.output = {"subWorkflowId": child.workflow_id}
-        if child.terminal:
-            self._child_ended(wf, task, child)
-
-    def _child_ended(self, parent: Workflow, task: Task, child: Workflow) -> None:
-        status = {
-            "COMPLETED": "COMPLETED",
-            "FAILED": "FAILED",
-            "TERMINATED": "CANCELED",
-            "TIMED_OUT": "TIMED_OUT",
-        }[child.status]
-        task.output = {**child.output, "subWorkflowId": child.workflow_id}
-        reason = (
-            None
-            if status == "COMPLETED"
-            else (
-                f"Sub workflow {child.name}.{child.version}/{child.workflow_id} failure reason: {child.reason}"
-            )
-        )
-        self._finish(task, status, reason)
-        self.mark_dirty(parent, task)
-
-    # -- ends -------------------------------------------------------------------------------------
-    def fail_workflow(self, wf: Workflow, reason: str) -> None:
-        """A mapping error: the workflow FAILS (TerminateWorkflowException)."""
-        self.end(wf, "FAILED", reason, None)
-
-    def complete(self, wf: Workflow) -> None:
-        """Nothing left to do (§3.7): COMPLETED, unless a permissive task failed."""
-        latest = {t.ref: t for t in wf.tasks}
-        failed = [
-            t
-            for t in latest.values()
-            if t.workflow_task.get("permissive")
-            and not t.workflow_task.get("optional")
-            and t.terminal
-            and not t.successful
-        ]
-        if failed:
-            reason = ". ".join(
-                f"Task {t.task_id} failed with status: {t.status} and reason: '{t.reason}'"
-                for t in failed
-            )
-            self.end(wf, "FAILED", reason, failed[0])
-            return
-        terminate = next(
-            (t for t in wf.tasks if t.task_type == "TERMINATE" and t.status == "COMPLETED"), None
-        )
-        self._close(wf, "COMPLETED", terminate)
-
-    def end(
-        self,
-        wf: Workflow,
-        status: str,
-        reason: str,
-        task: Task | None,
-        *,
-        failure_workflow: bool = True,
-    ) -> None:
-        """End the workflow with ``status`` (FAILED, TIMED_OUT, TERMINATED or COMPLETED by TERMINATE)."""
-        if wf.terminal:
-            return
-        wf.reason = reason
-        for pending in list(wf.pending.values()):
-            if not pending.terminal:
-                if pending.status == "IN_PROGRESS":
-                    self.task_left_progress(pending)
-                pending.status = "CANCELED"
-                pending.end_time = pending.update_time = self.now
-                pending.worker_state = None
-                if pending.sub_workflow_id in self.workflows:
-                    child = self.workflows[pending.sub_workflow_id]
-                    self.end(
-                        child,
-                        "TERMINATED",
-                        f"Parent workflow has been terminated with reason: {reason}",
-                        None,
-                        failure_workflow=False,
-                    )
-        terminate = next(
-            (t for t in wf.tasks if t.task_type == "TERMINATE" and t.status == "COMPLETED"), None
-        )
-        self._close(wf, status, terminate)
-        if status != "COMPLETED" and failure_workflow and wf.definition.get("failureWorkflow"):
-            self._start_failure_workflow(wf, task)
-
-    def _close(self, wf: Workflow, status: str, terminate: Task | None) -> None:
-        wf.status = status
-        wf.end_time = self.now
-        for t in wf.tasks:
-            if (
-                t.status in ("FAILED", "FAILED_WITH_TERMINAL_ERROR", "TIMED_OUT", "CANCELED")
-                and t.task_type != "JOIN"
-            ):
-                wf.failed_refs.append(t.ref)
-                wf.failed_task_names.append(t.task_def_name)
-        if terminate is not None:
-            wf.output = dict(terminate.output)
-            wf.status = str(terminate.input.get("terminationStatus") or status)
-            wf.reason = terminate.input.get("terminationReason") or (
-                f"Workflow is {wf.status} by TERMINATE task: {terminate.task_id}"
-            )
-            if wf.status != "COMPLETED":
-                self._cancel_rest(wf)
-        elif wf.definition.get("outputParameters"):
-            value = resolve(wf.definition["outputParameters"], wf.document(), env=self.env)
-            wf.output = value if isinstance(value, dict) else {}
-        elif wf.tasks:
-            wf.output = dict(wf.tasks[-1].output)
-        wf.pending.clear()
-        if wf.parent_workflow_id in self.workflows:
-            parent = self.workflows[str(wf.parent_workflow_id)]
-            task = next((t for t in parent.tasks if t.task_id == wf.parent_task_id), None)
-            if task is not None and not task.terminal:
-                self._child_ended(parent, task, wf)
-                self.at(self.now, "decide", parent.workflow_id)
-
-    def _cancel_rest(self, wf: Workflow) -> None:
-        for pending in wf.tasks:
-            if not pending.terminal:
-                pending.status = "CANCELED"
-                pending.end_time = self.now
-
-    def _start_failure_workflow(self, wf: Workflow, task: Task | None) -> None:
-        name = str(wf.definition.get("failureWorkflow"))
-        if name.startswith("$"):
-            name = str(wf.input.get(name.split(".")[2] if name.count(".") >= 2 else "", ""))
-        if not name:
-            return
-        payload = {
-            **wf.input,
-            "workflowId": wf.workflow_id,
-            "reason": wf.reason,
-            "failureStatus": wf.status,
-            "failedWorkflow": wf.to_json(),
-        }
-        if task is not None:
-            payload["failureTaskId"] = task.task_id
-        child = self.start_by_name(
-            name,
-            wf.definition.get("failureWorkflowVersion"),
-            payload,
-            correlation_id=wf.correlation_id,
-        )
-        wf.failure_workflow_id = child.workflow_id
-        wf.output = {**wf.output, "conductor.failure_workflow": child.workflow_id}
-
     # -- the decider's view ------------------------------------------------------------------------
     def decide(self, wf: Workflow) -> None:
         """Run the decider for ``wf``."""
@@ -769,41 +454,3 @@ class Engine:
     def all_workflows(self) -> Iterator[Workflow]:
         """Every workflow started, in start order."""
         return iter(self.order)
-
-
-def _secret_names(value: Any) -> set[str]:
-    """Names of the secrets (``${workflow.secrets.NAME...}``) a task input refers to."""
-    found: set[str] = set()
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            start = item.find("${workflow.secrets.")
-            while start >= 0:
-                rest = item[start + len("${workflow.secrets.") :]
-                name = rest.split("}", 1)[0].split(".", 1)[0].split("[", 1)[0]
-                if name:
-                    found.add(name)
-                start = item.find("${workflow.secrets.", start + 1)
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return found
-
-
-def _as_output(result: Any) -> dict[str, Any]:
-    """A worker function's return value as Conductor output (dicts as is; others wrapped)."""
-    if result is None:
-        return {}
-    if isinstance(result, dict):
-        return result
-    if hasattr(result, "__dataclass_fields__"):
-        import dataclasses
-
-        return dataclasses.asdict(result)
-    if hasattr(result, "__attrs_attrs__"):
-        import attrs
-
-        return attrs.asdict(result)
-    return {"result": result}

@@ -1,0 +1,184 @@
+"""Workers: when a worker task is polled, what its worker answers, and the limits on polls.
+
+A worker is a mock (testing.mocks) or the real ``@task`` function. Concurrency slots
+(``concurrentExecLimit``) and the rate window (``rateLimitPerFrequency``) hold polls back as in
+conductor-semantics.md §7.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from testing.errors import SimulationError
+from testing.mocks import WorkerStep
+from testing.model import Task, Workflow
+from testing.params import substitute_secrets
+from testing.tasks import KNOWN
+
+if TYPE_CHECKING:
+    from testing.engine import Engine
+
+__all__ = ["call_worker", "offer", "on_poll", "on_update", "task_left_progress"]
+
+WorkerFn = Callable[[dict[str, Any]], Any]
+
+
+def offer(eng: Engine, wf: Workflow, task: Task) -> None:
+    """Ask the task's worker what it does on the next poll, and schedule that poll."""
+    attempt = task.retry_count + 1
+    step: WorkerStep | None = None
+    if eng.mocks.has(task.base_ref, task.task_def_name):
+        step = eng.mocks.next_step(task.base_ref, task.task_def_name, attempt, scope=wf.workflow_id)
+        if step is None:
+            raise SimulationError(
+                f"task '{task.ref}' (worker '{task.task_def_name}') has no mocked result left for attempt "
+                f"{attempt} (poll {task.poll_count + 1}); add one more entry to its mock"
+            )
+    elif task.task_def_name in eng.workers and task.task_type not in ("HTTP",):
+        step = WorkerStep()  # the real function answers at poll time
+    else:
+        what = {"HTTP": "an HTTP task (the simulator makes no network calls)"}.get(
+            task.task_type,
+            "a worker task"
+            if task.task_type in KNOWN or task.task_type == task.task_def_name
+            else f"a {task.task_type} task, which the simulator cannot run",
+        )
+        raise SimulationError(
+            f"task '{task.ref}' is {what} with no behaviour for attempt {attempt}: mock it with "
+            f"sim.mock({task.task_def_name!r}).completes({{...}}) or in taskRefToMockOutput['{task.base_ref}']"
+        )
+    task.worker_state = step
+    if step.polled:
+        eng.at(task.visible_at + step.queue_wait_ms, "poll", wf.workflow_id, task.task_id, step)
+
+
+def on_poll(eng: Engine, wf_id: str, task_id: str, step: WorkerStep) -> None:
+    wf = eng.workflows[wf_id]
+    task = wf.pending.get(task_id)
+    if task is None or task.status != "SCHEDULED" or task.worker_state is not step or wf.terminal:
+        return
+    name = task.task_def_name
+    limit = int(task.task_def.get("concurrentExecLimit") or 0)
+    if limit and eng._in_progress.get(name, 0) >= limit:
+        eng._waiting_slot.setdefault(name, deque()).append(
+            (wf_id, task)
+        )  # polled when a slot frees
+        return
+    per = int(task.task_def.get("rateLimitPerFrequency") or 0)
+    if per:
+        window = int(task.task_def.get("rateLimitFrequencyInSeconds") or 1) * 1000
+        recent = eng._handouts.setdefault(name, deque())
+        while recent and recent[0] <= eng.now - window:
+            recent.popleft()
+        if len(recent) >= per:
+            eng.at(recent[-per] + window, "poll", wf_id, task_id, step)
+            return
+        recent.append(eng.now)
+    task.status = "IN_PROGRESS"
+    task.start_time = task.start_time or eng.now
+    task.poll_count += 1
+    task.callback_after_seconds = 0
+    task.update_time = eng.now
+    eng._in_progress[name] = eng._in_progress.get(name, 0) + 1
+    eng.attempts_run += 1
+    worker = eng.workers.get(name)
+    if worker is not None and not eng.mocks.has(task.base_ref, name):
+        step = call_worker(eng, task, worker)
+        task.worker_state = step
+    if step.responds:
+        eng.at(eng.now + step.execution_ms, "update", wf_id, task_id, step)
+    eng.arm(wf, task)
+
+
+def call_worker(eng: Engine, task: Task, worker: WorkerFn) -> WorkerStep:
+    # Secrets reach only the worker's copy; the recorded input keeps ${workflow.secrets.X} (§6.4).
+    missing = sorted(name for name in _secret_names(task.input) if name not in eng.secrets)
+    if missing:
+        msg = (
+            f"task '{task.ref}' reads the secret{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)}, which the simulation was not given: pass "
+            f"Simulator(secrets={{{missing[0]!r}: ...}}) (or flowdsl simulate --secrets FILE)"
+        )
+        raise SimulationError(msg)
+    payload = substitute_secrets(task.input, eng.secrets) if eng.secrets else task.input
+    try:
+        result = worker(payload if isinstance(payload, dict) else {})
+    except Exception as err:  # the worker's own exception fails the attempt, as in a real worker
+        return WorkerStep(status="FAILED", reason=f"{type(err).__name__}: {err}")
+    return WorkerStep(output=_as_output(result))
+
+
+def on_update(eng: Engine, wf_id: str, task_id: str, step: WorkerStep) -> None:
+    wf = eng.workflows[wf_id]
+    task = wf.pending.get(task_id)
+    if task is None or task.terminal or task.worker_state is not step or wf.terminal:
+        return  # a late update for a timed-out or canceled attempt is ignored (§3.6)
+    task_left_progress(eng, task)
+    task.update_time = eng.now
+    task.output = dict(step.output)
+    task.reason = step.reason
+    if step.status == "IN_PROGRESS":
+        task.status = "SCHEDULED"  # a worker task answering IN_PROGRESS is polled again later
+        task.callback_after_seconds = step.callback_after_seconds
+        task.visible_at = eng.now + step.callback_after_seconds * 1000
+        offer(eng, wf, task)
+        eng.arm(wf, task)
+        return
+    task.status = step.status
+    task.end_time = eng.now
+    eng.mark_dirty(wf, task)
+    eng.decide(wf)
+
+
+def task_left_progress(eng: Engine, task: Task) -> None:
+    """``task`` is no longer IN_PROGRESS: free its concurrency slot."""
+    name = task.task_def_name
+    if eng._in_progress.get(name):
+        eng._in_progress[name] -= 1
+        waiting = eng._waiting_slot.get(name)
+        while waiting:  # wake the first waiter still waiting (others timed out or were canceled)
+            wf_id, nxt = waiting.popleft()
+            step = nxt.worker_state
+            if nxt.status == "SCHEDULED" and isinstance(step, WorkerStep):
+                eng.at(eng.now, "poll", wf_id, nxt.task_id, step)
+                break
+
+
+def _secret_names(value: Any) -> set[str]:
+    """Names of the secrets (``${workflow.secrets.NAME...}``) a task input refers to."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            start = item.find("${workflow.secrets.")
+            while start >= 0:
+                rest = item[start + len("${workflow.secrets.") :]
+                name = rest.split("}", 1)[0].split(".", 1)[0].split("[", 1)[0]
+                if name:
+                    found.add(name)
+                start = item.find("${workflow.secrets.", start + 1)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def _as_output(result: Any) -> dict[str, Any]:
+    """A worker function's return value as Conductor output (dicts as is; others wrapped)."""
+    if result is None:
+        return {}
+    if isinstance(result, dict):
+        return result
+    if hasattr(result, "__dataclass_fields__"):
+        import dataclasses
+
+        return dataclasses.asdict(result)
+    if hasattr(result, "__attrs_attrs__"):
+        import attrs
+
+        return attrs.asdict(result)
+    return {"result": result}
