@@ -323,6 +323,8 @@ def _decide_once(eng: Engine, wf: Workflow) -> bool:
                 None,
             )
             return False
+    if wf.status == "PAUSED":
+        return False  # the timeout is checked even while paused; nothing else is decided (§3.3)
     dirty = eng.take_dirty(wf)
     if not dirty:
         if not wf.pending and not wf.terminal:

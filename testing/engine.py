@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from testing import lifecycle
+from testing import lifecycle, recovery
 from testing import workers as worker_fns
 from testing.decider import Loops, decide, next_deadline
 from testing.errors import SimulationError
@@ -61,6 +61,11 @@ class Engine:
             "update": worker_fns.on_update,
             "wait_over": lifecycle.on_wait_over,
             "signal": lifecycle.on_signal,
+            "pause": recovery.on_pause,
+            "resume": recovery.on_resume,
+            "retry": recovery.on_retry,
+            "restart": recovery.on_restart,
+            "skip": recovery.on_skip,
             "terminate": lifecycle.on_terminate,
         }
         self.attempts_run = 0
@@ -223,10 +228,18 @@ class Engine:
 
     # -- registering and activating attempts ----------------------------------------------
     def schedule_all(self, wf: Workflow, follow: list[tuple[dict[str, Any], int]]) -> None:
-        """Map and register every WorkflowTask in ``follow`` (and what their starts schedule)."""
+        """Map and register every WorkflowTask in ``follow`` (and what their starts schedule);
+        a task the skip API marked SKIPPED is passed over to its successor (§4.6)."""
         while follow and not wf.terminal:
             out: list[Task] = []
-            for wt, iteration in follow:
+            queue = list(follow)
+            while queue:
+                wt, iteration = queue.pop(0)
+                ref = str(wt.get("taskReferenceName"))
+                existing = wf.by_ref.get(f"{ref}__{iteration}" if iteration else ref)
+                if existing is not None and existing.status == "SKIPPED":
+                    queue.extend(self.following(wf, ref, iteration))
+                    continue
                 schedule(self, wf, wt, iteration, out)
                 if wf.terminal:
                     return
@@ -289,12 +302,27 @@ class Engine:
         self.offer(wf, task)  # SIMPLE, DYNAMIC, HTTP and mocked unknown types: a worker
         self.arm(wf, task)
 
+    def rewatch_join(self, wf: Workflow, join: Task) -> None:
+        """Wait again for a JOIN set back IN_PROGRESS (workflow retry)."""
+        self._watch_join(wf, join)
+
+    def task_skipped(self, wf: Workflow, task: Task) -> None:
+        """A future task was skipped: JOINs stop waiting for it."""
+        for join in self._joins.pop((wf.workflow_id, task.ref), ()):
+            left = self._join_left.get(join.task_id)
+            if left is not None:
+                left.discard(task.ref)
+                if not left and not join.terminal:
+                    evaluate_join(wf, join, self.now)
+                    self.mark_dirty(wf, join)
+        self.decide(wf)
+
     def _watch_join(self, wf: Workflow, join: Task) -> None:
-        left = {
-            ref
-            for ref in join.input.get("joinOn") or []
-            if not (ref in wf.by_ref and wf.by_ref[ref].executed)
-        }
+        left = set()
+        for ref in join.input.get("joinOn") or []:
+            done = wf.by_ref.get(ref)
+            if done is None or not (done.executed or done.status == "SKIPPED"):
+                left.add(ref)
         self._join_left[join.task_id] = left
         for ref in left:
             self._joins.setdefault((wf.workflow_id, ref), []).append(join)
@@ -430,8 +458,10 @@ class Engine:
         Conductor takes the workflow out of the decider queue (§3.9), so no sweep happens; the next
         event (the HUMAN task's update) decides, and the timeout is checked then."""
         wf = self.workflows[wf_id]
-        if any(t.task_type == "HUMAN" and t.status == "IN_PROGRESS" for t in wf.pending.values()):
-            return
+        if wf.status == "PAUSED" or any(
+            t.task_type == "HUMAN" and t.status == "IN_PROGRESS" for t in wf.pending.values()
+        ):
+            return  # a paused workflow is not in the decider queue either
         self.decide(wf)
 
     # -- the decider's view ------------------------------------------------------------------------

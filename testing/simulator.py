@@ -187,7 +187,10 @@ class Simulator:
             self.add_workflow(wf)
         self._signals: list[tuple[int, str, str, dict[str, Any], str | None]] = []
         self._terminations: list[tuple[int, str]] = []
-        self.runs: list[Run] = []  # every run of this simulator, for failure reports
+        self.runs: list[Run] = []
+        self._actions: list[
+            tuple[int, str, tuple[str, ...]]
+        ] = []  # every run of this simulator, for failure reports
 
     def add_workflow(self, definition: Mapping[str, Any]) -> None:
         """Make a WorkflowDef available to SUB_WORKFLOW / START_WORKFLOW / failureWorkflow."""
@@ -212,6 +215,26 @@ class Simulator:
         self._signals.append(
             (int(after.total_seconds() * 1000), ref, status, dict(output or {}), reason)
         )
+
+    def pause(self, *, after: timedelta) -> None:
+        """Pause the workflow ``after`` the start (the pause API)."""
+        self._actions.append((int(after.total_seconds() * 1000), "pause", ()))
+
+    def resume(self, *, after: timedelta) -> None:
+        """Resume a paused workflow (the resume API; restarts the workflow-timeout clock)."""
+        self._actions.append((int(after.total_seconds() * 1000), "resume", ()))
+
+    def retry(self, *, after: timedelta) -> None:
+        """Retry the ended workflow from its failed tasks (the retry API)."""
+        self._actions.append((int(after.total_seconds() * 1000), "retry", ()))
+
+    def restart(self, *, after: timedelta) -> None:
+        """Restart the ended workflow from scratch (the restart API)."""
+        self._actions.append((int(after.total_seconds() * 1000), "restart", ()))
+
+    def skip(self, ref: str, *, after: timedelta) -> None:
+        """Skip a task not scheduled yet (the skipTask API): the decider passes over it."""
+        self._actions.append((int(after.total_seconds() * 1000), "skip", (ref,)))
 
     def terminate(self, *, after: timedelta, reason: str = "terminated by the test") -> None:
         """Terminate the workflow ``after`` the start, as the terminate API would."""
@@ -246,6 +269,8 @@ class Simulator:
                 engine.at(
                     start_ms + offset, "signal", root.workflow_id, ref, status, output, reason
                 )
+            for offset, action, args in self._actions:
+                engine.at(start_ms + offset, action, root.workflow_id, *args)
             for offset, reason in self._terminations:
                 engine.at(start_ms + offset, "terminate", root.workflow_id, reason)
             engine.run(max_events=self.max_events)
