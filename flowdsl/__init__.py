@@ -5,7 +5,7 @@ into a graph using the combinators below. Compile with
 ``compiler.compile_workflow``; simulate with the ``testing`` package.
 
 Importing flowdsl is cheap and has no side effects: it loads only the
-standard library and attrs.
+standard library.
 """
 
 from __future__ import annotations

@@ -1,9 +1,41 @@
-"""flowdsl's testing package: the deterministic Conductor simulator, mocks and pytest plugin.
+"""flowdsl's testing package: a deterministic Conductor simulator on a fake clock.
 
-Not built yet (issue 3); the package exists so that the layering
-(flowdsl <- compiler <- testing) is fixed from the start.
+``Simulator`` runs a workflow (a ``@workflow`` function, a compiled workflow or any Conductor JSON)
+and returns a ``Run``; ``flowdsl_sim`` is its pytest fixture (``testing.pytest_plugin``) and
+``flowdsl simulate`` its command. Importing the package loads nothing heavy: pytest imports it to
+load the plugin, so names are resolved on first use.
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from testing.errors import SimulationError as SimulationError
+    from testing.mocks import MockBuilder as MockBuilder
+    from testing.mocks import Mocks as Mocks
+    from testing.mocks import WorkerStep as WorkerStep
+    from testing.simulator import Run as Run
+    from testing.simulator import Simulator as Simulator
+    from testing.simulator import TaskView as TaskView
+
+__all__ = ["MockBuilder", "Mocks", "Run", "SimulationError", "Simulator", "TaskView", "WorkerStep"]
+
+_WHERE = {
+    "SimulationError": "testing.errors",
+    "MockBuilder": "testing.mocks",
+    "Mocks": "testing.mocks",
+    "WorkerStep": "testing.mocks",
+    "Run": "testing.simulator",
+    "Simulator": "testing.simulator",
+    "TaskView": "testing.simulator",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'testing' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

@@ -9,7 +9,6 @@ mock extensions. Exit 0 when the simulation ran, whatever the workflow's status;
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -105,6 +104,3 @@ def register(subparsers: Any) -> None:
     p.add_argument("--secrets", metavar="FILE", help="JSON object of secret name -> value")
     p.add_argument("-o", "--output", metavar="OUT.json", help="write the execution JSON here")
     p.set_defaults(func=_simulate)
-
-
-_ = json

@@ -17,7 +17,6 @@ import attrs
 
 from testing.engine import Engine, SimulationError
 from testing.mocks import MockBuilder, Mocks
-from testing.model import Task, Workflow
 
 __all__ = ["DEFAULT_START", "Run", "SimulationError", "Simulator", "TaskView"]
 
@@ -310,6 +309,3 @@ def _adapt(fn: Any) -> Any:
         return fn(**kwargs)
 
     return call
-
-
-_ = (Task, Workflow)  # re-exported types used in annotations by callers

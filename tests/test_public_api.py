@@ -104,3 +104,20 @@ def test_flowdsl_errors_share_a_base() -> None:
     """Every public flowdsl error derives from FlowError."""
     for error in (flowdsl.OptionError, flowdsl.SymbolicValueError, flowdsl.WorkflowDefinitionError):
         assert issubclass(error, flowdsl.FlowError)
+
+
+def test_testing_public_names_are_pinned_and_resolve() -> None:
+    """``testing.__all__`` is exactly the simulator API, and every name imports lazily."""
+    import testing
+
+    assert sorted(testing.__all__) == [
+        "MockBuilder",
+        "Mocks",
+        "Run",
+        "SimulationError",
+        "Simulator",
+        "TaskView",
+        "WorkerStep",
+    ]
+    for name in testing.__all__:
+        assert getattr(testing, name) is not None
