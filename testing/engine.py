@@ -54,7 +54,6 @@ class Engine:
         self.workflows: dict[str, Workflow] = {}
         self.order: list[Workflow] = []
         self.events_published: list[tuple[int, str, dict[str, Any]]] = []
-        self.dynamic_specs: dict[tuple[str, str], dict[str, Any]] = {}
         self.loops = Loops(self)
         self._handlers: dict[str, Callable[..., None]] = {
             "poll": worker_fns.on_poll,

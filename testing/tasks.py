@@ -145,21 +145,7 @@ def schedule(
         for branch in wt.get("forkTasks") or []:
             if branch:
                 schedule(eng, wf, branch[0], iteration, out)
-        join_wt = eng.next_in_list(wf, wt)
-        if join_wt is None or join_wt.get("type") != "JOIN":
-            eng.fail_workflow(
-                wf, "Fork task definition is not followed by a join task. Check the blueprint"
-            )
-            return
-        out.append(
-            _join(
-                eng,
-                wf,
-                join_wt,
-                iteration,
-                [_suffix(r, iteration) for r in join_wt.get("joinOn") or []],
-            )
-        )
+        _follow_with_join(eng, wf, wt, iteration, None, "Fork task definition", out)
         return
     if kind == "FORK_JOIN_DYNAMIC":
         _dynamic_fork(eng, wf, wt, iteration, out)
@@ -196,6 +182,26 @@ def schedule(
         )
         task.visible_at = eng.now + delay * 1000
     out.append(task)
+
+
+def _follow_with_join(
+    eng: Engine,
+    wf: Workflow,
+    fork_wt: dict[str, Any],
+    iteration: int,
+    join_on: list[str] | None,
+    what: str,
+    out: list[Task],
+) -> None:
+    """Append the JOIN that must follow a fork (its own joinOn, or ``join_on`` for a dynamic fork);
+    a fork not followed by a JOIN fails the workflow, as Conductor's mappers do."""
+    join_wt = eng.next_in_list(wf, fork_wt)
+    if join_wt is None or join_wt.get("type") != "JOIN":
+        eng.fail_workflow(wf, f"{what} is not followed by a join task. Check the blueprint")
+        return
+    if join_on is None:
+        join_on = [_suffix(r, iteration) for r in join_wt.get("joinOn") or []]
+    out.append(_join(eng, wf, join_wt, iteration, join_on))
 
 
 def _join(
@@ -281,23 +287,9 @@ def _dynamic_fork(
     for spec in forked:
         if wt.get("optional"):
             spec["optional"] = True
-        eng.dynamic_specs[(wf.workflow_id, _suffix(spec["taskReferenceName"], iteration))] = spec
         schedule(eng, wf, spec, iteration, out)
-    join_wt = eng.next_in_list(wf, wt)
-    if join_wt is None or join_wt.get("type") != "JOIN":
-        eng.fail_workflow(
-            wf, "Dynamic join definition is not followed by a join task. Check the blueprint"
-        )
-        return
-    out.append(
-        _join(
-            eng,
-            wf,
-            join_wt,
-            iteration,
-            [_suffix(t["taskReferenceName"], iteration) for t in forked],
-        )
-    )
+    refs = [_suffix(t["taskReferenceName"], iteration) for t in forked]
+    _follow_with_join(eng, wf, wt, iteration, refs, "Dynamic join definition", out)
 
 
 def _switch(eng: Engine, wf: Workflow, wt: dict[str, Any], iteration: int, out: list[Task]) -> None:
