@@ -122,7 +122,11 @@ def check_timeouts(eng: Engine, wf: Workflow, task: Task) -> None:
 def next_deadline(task: Task) -> int | None:
     """The earliest time a timeout of ``task`` can fire in its current state (None: none can)."""
     td = task.task_def
-    if task.terminal or (td.get("timeoutPolicy") == "ALERT_ONLY" and task.status != "IN_PROGRESS"):
+    if (
+        not td.get("_timeouts", True)
+        or task.terminal
+        or (td.get("timeoutPolicy") == "ALERT_ONLY" and task.status != "IN_PROGRESS")
+    ):
         return None
     deadlines: list[int] = []
     total = int(td.get("totalTimeoutSeconds") or 0)

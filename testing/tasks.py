@@ -62,14 +62,39 @@ _DEFAULTS = {
 
 
 def task_def_for(eng: Engine, wt: dict[str, Any]) -> dict[str, Any]:
-    """The TaskDef that applies (§2.2): inline, else registered by name, else an ad-hoc one."""
+    """The TaskDef that applies (§2.2): inline, else registered by name, else an ad-hoc one.
+
+    Cached per engine (by name, and by the inline definition's identity); the result is shared
+    by every attempt, so nobody may change it. ``_timeouts`` says whether any timeout can fire.
+    """
     inline = wt.get("taskDefinition")
-    found = inline if isinstance(inline, dict) else eng.task_defs.get(str(wt.get("name")))
+    name = str(wt.get("name"))
+    key = (
+        (name, id(inline))
+        if isinstance(inline, dict)
+        else (name, 0 if (wt.get("type") or "SIMPLE") == "SIMPLE" else 1)
+    )
+    cached = eng.task_def_cache.get(key)
+    if cached is not None:
+        return cached
+    found = inline if isinstance(inline, dict) else eng.task_defs.get(name)
     if found is not None:
-        return {**_DEFAULTS, **{k: v for k, v in found.items() if v is not None}}
-    if (wt.get("type") or "SIMPLE") == "SIMPLE":
-        return dict(_DEFAULTS)
-    return {**_DEFAULTS, "retryCount": 0, "responseTimeoutSeconds": 0}
+        td = {**_DEFAULTS, **{k: v for k, v in found.items() if v is not None}}
+    elif key[1] == 0:
+        td = dict(_DEFAULTS)
+    else:
+        td = {**_DEFAULTS, "retryCount": 0, "responseTimeoutSeconds": 0}
+    td["_timeouts"] = any(
+        int(td.get(k) or 0)
+        for k in (
+            "timeoutSeconds",
+            "responseTimeoutSeconds",
+            "pollTimeoutSeconds",
+            "totalTimeoutSeconds",
+        )
+    )
+    eng.task_def_cache[key] = td
+    return td
 
 
 def _suffix(ref: str, iteration: int) -> str:
@@ -81,6 +106,12 @@ def _inputs(
 ) -> dict[str, Any]:
     params = dict(wt.get("inputParameters") or {})
     template = (td or {}).get("inputTemplate") or {}
+    if (
+        not template
+        and all(type(v) is not str or "${" not in v for v in params.values())
+        and all(type(v) in (str, int, float, bool) or v is None for v in params.values())
+    ):
+        return params  # flat literals: nothing to resolve
     for key, value in template.items():
         params.setdefault(key, value)
     resolved = resolve(params, wf.document(), task_id=task_id, env=eng.env)
