@@ -7,6 +7,7 @@ runs for the workflow the event touched (conductor-semantics.md §3.9: an ideal 
 
 from __future__ import annotations
 
+import gc
 import heapq
 import uuid
 from collections import deque
@@ -100,6 +101,17 @@ class Engine:
         Raises:
             SimulationError: more than ``max_events`` events, e.g. a DO_WHILE that never ends.
         """
+        # Like compile_workflow: the run allocates live objects only, which the cyclic collector
+        # would re-scan over and over; collect once at the end instead.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._run(until, max_events)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _run(self, until: int | None, max_events: int) -> None:
         heap = self._heap
         budget = max_events
         while heap:

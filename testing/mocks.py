@@ -217,12 +217,15 @@ class MockBuilder:
         self.key = key
         self.exact = exact  # a Conductor-format list: used up after its last step, no repeat
         self._steps = list(steps)
+        self._frozen: tuple[WorkerStep, ...] | None = None
         self._queue_wait_ms = 0
 
     @property
     def steps(self) -> tuple[WorkerStep, ...]:
         """The steps configured so far, in order."""
-        return tuple(self._steps)
+        if self._frozen is None or len(self._frozen) != len(self._steps):
+            self._frozen = tuple(self._steps)  # copied once per change, not per call
+        return self._frozen
 
     def _add(self, step: WorkerStep, times: int = 1) -> MockBuilder:
         self._steps.append(attrs.evolve(step, queue_wait_ms=self._queue_wait_ms))

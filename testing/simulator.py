@@ -279,6 +279,8 @@ class Simulator:
         return result
 
     def _definition(self, target: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        if isinstance(target, Mapping):  # a definition as JSON: no need to load the compiler
+            return dict(target), {}
         from compiler.compile import CompiledWorkflow, compile_workflow
         from flowdsl.workflow import WorkflowFunction
 

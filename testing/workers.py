@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from testing.decider import next_deadline
 from testing.errors import SimulationError
 from testing.mocks import WorkerStep
 from testing.model import Task, Workflow
@@ -89,7 +90,9 @@ def on_poll(eng: Engine, wf_id: str, task_id: str, step: WorkerStep) -> None:
         task.worker_state = step
     if step.responds:
         eng.at(eng.now + step.execution_ms, "update", wf_id, task_id, step)
-    eng.arm(wf, task)
+    deadline = next_deadline(task)
+    if deadline is not None and not (step.responds and eng.now + step.execution_ms < deadline):
+        eng.at(deadline, "timer", wf.workflow_id, task.task_id)  # only a timer that can fire first
 
 
 def call_worker(eng: Engine, task: Task, worker: WorkerFn) -> WorkerStep:
