@@ -266,7 +266,11 @@ class Loops:
         follow: list[tuple[dict[str, Any], int]],
     ) -> None:
         body: list[Task] = [t for t in state["body"] if not t.retried]
-        loop.output[str(state["iteration"])] = {t.base_ref: t.output for t in body}
+        iteration = state["iteration"]
+        loop.output[str(iteration)] = {t.base_ref: t.output for t in body}
+        keep = loop.input.get("keepLastN")
+        if isinstance(keep, int) and keep > 0:  # §8.6: older iterations' outputs are dropped
+            loop.output.pop(str(iteration - keep), None)
         if any(not t.successful for t in body):
             bad = next(t for t in body if not t.successful)
             self._finish(loop, "FAILED", f"{bad.task_def_name}/{bad.task_id} failed: {bad.reason}")

@@ -254,3 +254,17 @@ def test_a_timed_out_waiter_does_not_free_a_concurrency_slot() -> None:
     run = sim.run({"name": "w", "version": 1, "tasks": [fork, join]})
     c = run.task("c").attempts_list[0]
     assert (c["startTime"] - run.execution["createTime"]) // 1000 == 10  # after a frees its slot
+
+
+def test_keep_last_n_drops_older_iteration_outputs() -> None:
+    """§8.6 keepLastN: the loop output keeps only the last N iterations."""
+    loop = {
+        "name": "l",
+        "taskReferenceName": "l",
+        "type": "DO_WHILE",
+        "inputParameters": {"keepLastN": 2},
+        "loopCondition": "$.l['iteration'] < 5",
+        "loopOver": [{"name": "n", "taskReferenceName": "n", "type": "NOOP"}],
+    }
+    run = Simulator().run({"name": "w", "version": 1, "tasks": [loop]})
+    assert sorted(k for k in run.task("l").output if k.isdigit()) == ["4", "5"]
