@@ -410,7 +410,13 @@ class _Checker:
         if not self.name:
             self.report("workflow has no name", f"{root}.name", "workflow-name")
         tasks = wf.get("tasks")
-        if not isinstance(tasks, list) or not tasks:
+        if tasks is not None and not isinstance(tasks, list):
+            self.report(
+                f"tasks must be a list of tasks, not {type(tasks).__name__}",
+                f"{root}.tasks",
+                "shape",
+            )
+        elif not tasks:
             self.report(
                 "workflow has no tasks",
                 f"{root}.tasks",

@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from flowdsl.errors import Problem
 from testing.engine import Engine, SimulationError
 from testing.mocks import MockBuilder, Mocks
 
@@ -280,6 +281,7 @@ class Simulator:
 
     def _definition(self, target: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         if isinstance(target, Mapping):  # a definition as JSON: no need to load the compiler
+            _check_runnable(target)
             return dict(target), {}
         from compiler.compile import CompiledWorkflow, compile_workflow
         from flowdsl.workflow import WorkflowFunction
@@ -297,6 +299,48 @@ class Simulator:
             return dict(target), {}
         msg = f"Simulator.run() takes a @workflow function, a CompiledWorkflow or a WorkflowDef dict, not {type(target).__name__}"
         raise TypeError(msg)
+
+
+# Validation problems that leave nothing sensible to simulate (the others, such as a reference to
+# a task that never ran, are behaviours the simulator reproduces: Conductor runs such workflows).
+_UNRUNNABLE = frozenset(
+    {
+        "shape",
+        "missing-ref",
+        "duplicate-ref",
+        "fork-branches",
+        "switch-cases",
+        "loop-body",
+        "subworkflow-param",
+        "workflow-name",
+    }
+)
+
+
+def _check_runnable(definition: Mapping[str, Any]) -> None:
+    """Refuse a malformed WorkflowDef with every structural problem, its JSON path and its fix."""
+    from compiler.validate import validate_workflow_def
+
+    problems = [
+        p
+        for p in validate_workflow_def(definition)
+        if p.code in _UNRUNNABLE and p.severity == "error"
+    ]
+    version = definition.get("version", 1)
+    if version is not None and not isinstance(version, int) and not str(version).isdigit():
+        problems.append(
+            Problem(
+                f"version is {version!r}, not a whole number", code="shape", json_path="$.version"
+            )
+        )
+    if problems:
+        lines = [
+            f"  {p.json_path}: {p.message}" + (f" (fix: {p.hint})" if p.hint else "")
+            for p in problems
+        ]
+        name = definition.get("name")
+        msg = f"workflow {name!r} cannot be simulated:\n" + "\n".join(lines)
+        raise SimulationError(msg)
 
 
 def _adapt(fn: Any) -> Any:

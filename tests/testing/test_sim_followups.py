@@ -268,3 +268,35 @@ def test_keep_last_n_drops_older_iteration_outputs() -> None:
     }
     run = Simulator().run({"name": "w", "version": 1, "tasks": [loop]})
     assert sorted(k for k in run.task("l").output if k.isdigit()) == ["4", "5"]
+
+
+@pytest.mark.parametrize(
+    ("definition", "where"),
+    [
+        ({"name": "w", "tasks": [{"name": "a", "type": "SIMPLE"}]}, "$.tasks[0]"),
+        ({"name": "w", "tasks": {"a": 1}}, "$.tasks"),
+        ({"name": "w", "tasks": ["a"]}, "$.tasks[0]"),
+        ({"name": "w", "version": "abc", "tasks": []}, "$.version"),
+        (
+            {
+                "name": "w",
+                "tasks": [
+                    {
+                        "name": "i",
+                        "taskReferenceName": "i",
+                        "type": "INLINE",
+                        "inputParameters": [1],
+                    }
+                ],
+            },
+            "$.tasks[0].inputParameters",
+        ),
+    ],
+)
+def test_a_malformed_definition_is_refused_with_its_json_path(
+    definition: dict[str, Any], where: str
+) -> None:
+    """Bad input: a SimulationError naming the JSON path, never a crash from deep inside."""
+    with pytest.raises(SimulationError, match=r"cannot be simulated") as caught:
+        Simulator().run(definition)
+    assert where in str(caught.value)
