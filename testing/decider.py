@@ -370,4 +370,5 @@ def _decide_once(eng: Engine, wf: Workflow) -> bool:
     if not wf.terminal and not wf.pending:
         eng.complete(wf)
         return False
-    return changed or eng.has_dirty(wf)
+    del changed  # new attempts that need deciding (finished system tasks) were marked dirty
+    return eng.has_dirty(wf)

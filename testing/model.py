@@ -32,6 +32,8 @@ class Task:
     """One attempt of one task (Conductor's TaskModel, the fields the simulator uses)."""
 
     __slots__ = (
+        "_base",
+        "_base_iteration",
         "callback_after_seconds",
         "end_time",
         "executed",
@@ -75,6 +77,8 @@ class Task:
         self.task_type = task_type
         self.task_def_name = str(workflow_task.get("name") or task_type)
         self.ref = ref
+        self._base = ref
+        self._base_iteration = 0
         self.workflow_task = workflow_task
         self.task_def = task_def
         self.status = "SCHEDULED"
@@ -113,10 +117,15 @@ class Task:
     @property
     def base_ref(self) -> str:
         """The reference without the ``__N`` suffix a DO_WHILE iteration adds (only that one)."""
-        suffix = f"__{self.iteration}"
-        return (
-            self.ref[: -len(suffix)] if self.iteration and self.ref.endswith(suffix) else self.ref
-        )
+        if self._base_iteration != self.iteration:  # computed once per iteration value
+            suffix = f"__{self.iteration}"
+            self._base = (
+                self.ref[: -len(suffix)]
+                if self.iteration and self.ref.endswith(suffix)
+                else self.ref
+            )
+            self._base_iteration = self.iteration
+        return self._base
 
     @property
     def current_iteration(self) -> int:
