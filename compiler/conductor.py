@@ -31,7 +31,7 @@ from flowdsl.ref import Ref, expression_of
 from flowdsl.spec import TaskSpec
 from flowdsl.workflow import WorkflowFunction, WorkflowRef
 
-__all__ = ["ConductorEmitter", "UnsupportedNodeError", "task_def_of"]
+__all__ = ["TASK_DEF_DEFAULTS", "ConductorEmitter", "UnsupportedNodeError", "task_def_of"]
 
 JSON = Any
 InlineResolver = Callable[[SubWorkflow], "dict[str, Any] | None"]
@@ -59,7 +59,7 @@ _TASK_DEF_ORDER = (
     "ownerEmail",
 )
 # Conductor's defaults, written out explicitly so the registered TaskDef says what the server will do.
-_TASK_DEF_DEFAULTS = {
+TASK_DEF_DEFAULTS = {
     "retryCount": 3,
     "retryLogic": "FIXED",
     "retryDelaySeconds": 60,
@@ -390,7 +390,7 @@ def task_def_of(
     the ad-hoc TaskDef Conductor gives system tasks (no retries, no response timeout), not the
     worker-task defaults a bare TaskDef object would get.
     """
-    merged: dict[str, Any] = dict(_TASK_DEF_DEFAULTS)
+    merged: dict[str, Any] = dict(TASK_DEF_DEFAULTS)
     if system:
         merged.update(retryCount=0, responseTimeoutSeconds=0)
     merged["inputKeys"] = list(input_keys)

@@ -324,14 +324,18 @@ class Engine:
 
     def task_skipped(self, wf: Workflow, task: Task) -> None:
         """A future task was skipped: JOINs stop waiting for it."""
-        for join in self._joins.pop((wf.workflow_id, task.ref), ()):
+        self._joined(wf, task.ref)
+        self.decide(wf)
+
+    def _joined(self, wf: Workflow, ref: str) -> None:
+        """``ref`` is final: the JOINs waiting on it wait for one task less (and may complete)."""
+        for join in self._joins.pop((wf.workflow_id, ref), ()):
             left = self._join_left.get(join.task_id)
             if left is not None:
-                left.discard(task.ref)
+                left.discard(ref)
                 if not left and not join.terminal:
                     evaluate_join(wf, join, self.now)
                     self.mark_dirty(wf, join)
-        self.decide(wf)
 
     def _watch_join(self, wf: Workflow, join: Task) -> None:
         left = set()
@@ -352,13 +356,7 @@ class Engine:
         """``task`` left the pending set (executed or retried): tell its JOINs and its loop."""
         wf.pending.pop(task.task_id, None)
         if task.executed:
-            for join in self._joins.pop((wf.workflow_id, task.ref), ()):
-                left = self._join_left.get(join.task_id)
-                if left is not None:
-                    left.discard(task.ref)
-                    if not left and not join.terminal:
-                        evaluate_join(wf, join, self.now)
-                        self.mark_dirty(wf, join)
+            self._joined(wf, task.ref)
         loop_ref = wf.locations.get(task.base_ref, (None, None, None, None))[3]
         if loop_ref is not None and loop_ref in wf.by_base:
             loop = wf.by_base[loop_ref]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
+from compiler.conductor import TASK_DEF_DEFAULTS
 from testing.model import Task, Workflow
 from testing.params import resolve
 from testing.scripts import ScriptError, case_string, eval_jq, eval_js, eval_lambda, to_boolean
@@ -44,19 +45,14 @@ BUILT_IN = frozenset({"DECISION", "SWITCH", "FORK", "JOIN", "EXCLUSIVE_JOIN", "D
 KNOWN = SYNC | ASYNC | {"FORK_JOIN", "FORK_JOIN_DYNAMIC", "SIMPLE", "DYNAMIC", "HTTP"}
 WORKER_LIKE = frozenset({"SIMPLE", "HTTP"})
 
+# Conductor's TaskDef defaults (the compiler writes the same ones out), plus the fields the
+# simulator reads that the compiler leaves to the server.
 _DEFAULTS = {
-    "retryCount": 3,
-    "retryLogic": "FIXED",
-    "retryDelaySeconds": 60,
-    "timeoutSeconds": 0,
-    "timeoutPolicy": "TIME_OUT_WF",
-    "responseTimeoutSeconds": 3600,
+    **TASK_DEF_DEFAULTS,
     "backoffScaleFactor": 1,
     "maxRetryDelaySeconds": 0,
     "pollTimeoutSeconds": 0,
     "totalTimeoutSeconds": 0,
-    "rateLimitPerFrequency": 0,
-    "rateLimitFrequencyInSeconds": 1,
     "concurrentExecLimit": 0,
 }
 
