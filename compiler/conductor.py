@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from compiler.expressions import key_path
 from flowdsl.control import JsExpr
@@ -121,9 +121,12 @@ class ConductorEmitter:
             if not math.isfinite(value):  # type: ignore[arg-type]
                 self._bad(value, where, location, "is not a finite number")
             return value
-        if isinstance(value, Mapping):
+        if kind is list:  # exact types first: an ABC isinstance check is slow on first use
+            items = cast("list[Any]", value)
+            return [self.value(sub, f"{where}[{i}]", location) for i, sub in enumerate(items)]
+        if kind is dict or isinstance(value, Mapping):
             out: dict[str, JSON] = {}
-            for key, sub in value.items():
+            for key, sub in cast("Mapping[Any, Any]", value).items():
                 if not isinstance(key, str):
                     self._bad(
                         key,
@@ -369,7 +372,10 @@ class ConductorEmitter:
         if opts.get("variables"):
             wf["variables"] = self.value(opts["variables"], "variables", where)
         explicit = opts.get("inputTemplate")
-        template = {**ir.param_defaults, **(explicit if isinstance(explicit, Mapping) else {})}
+        template = {
+            **ir.param_defaults,
+            **(explicit if explicit is not None and isinstance(explicit, Mapping) else {}),
+        }
         if template:
             wf["inputTemplate"] = self.value(template, "input_template", where)
         if opts.get("metadata"):
