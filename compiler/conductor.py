@@ -175,10 +175,15 @@ class ConductorEmitter:
     def inputs(self, step: Step, inputs: Mapping[str, Any]) -> dict[str, JSON]:
         if not inputs:
             return {}
-        where = f"input of '{step.ref}'"
         out: dict[str, JSON] = {}
         for key, val in inputs.items():
-            out[key] = self.value(val, f"{where} '{key}'", step.location)
+            kind = type(val)
+            if kind is str or kind is int or kind is bool or val is None:
+                out[key] = val  # the usual inputs: no description string needed
+            elif kind is Ref:
+                out[key] = expression_of(val)
+            else:
+                out[key] = self.value(val, f"input of '{step.ref}' '{key}'", step.location)
         return out
 
     # -- steps ---------------------------------------------------------------------

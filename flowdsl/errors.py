@@ -74,6 +74,12 @@ def caller_location(extra_skip: int = 0) -> SourceLocation:
     over so that errors point at the line the user wrote.
     """
     frame = sys._getframe(1)
+    if not extra_skip:  # the usual case: the first frame outside flowdsl
+        while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+            frame = frame.f_back  # type: ignore[assignment]
+        if frame is None:
+            return SourceLocation("<unknown>", 0)
+        return SourceLocation(frame.f_code.co_filename, frame.f_lineno)
     skipped = 0
     while frame is not None:
         filename = frame.f_code.co_filename
