@@ -54,6 +54,12 @@ _METHODS.update(FAILED_WITH_TERMINAL_ERROR="fails_terminally")
 _COUNT = [attrs.validators.instance_of(int), attrs.validators.ge(0)]
 _ZERO = timedelta(0)
 _Out = Mapping[str, Any] | None
+_NO_FIELDS: tuple[str, dict[str, Any], int, None] = (
+    "COMPLETED",
+    {},
+    0,
+    None,
+)  # a step without an update: defaults only
 
 
 def _as_dict(value: Mapping[str, Any]) -> dict[str, Any]:
@@ -81,12 +87,15 @@ class WorkerStep:
     responds: bool = True
 
     def __attrs_post_init__(self) -> None:
-        update = (self.status, dict(self.output), self.execution_ms, self.reason)
         if self.status not in WORKER_STATUSES:
             raise ValueError(f"status must be one of {WORKER_STATUSES}, got {self.status!r}")
         if self.callback_after_seconds and self.status != "IN_PROGRESS":
             raise ValueError("callback_after_seconds needs status IN_PROGRESS")
-        if not self.is_update and update != ("COMPLETED", {}, 0, None):
+        sends_nothing = not (self.polled and self.responds)
+        if (
+            sends_nothing
+            and (self.status, self.output, self.execution_ms, self.reason) != _NO_FIELDS
+        ):
             raise ValueError("a step that sends no update (polled/responds False) has no fields")
         if not self.polled and (self.queue_wait_ms or not self.responds):
             raise ValueError("a step with polled=False has no queue_wait_ms and no responds=False")
@@ -160,16 +169,17 @@ def _parse_entry(entry: Any, path: str) -> WorkerStep:
     if not isinstance(entry, dict):
         raise MockError(path, f'must be an object like {{"status": "FAILED"}}, got {_shape(entry)}')
     for key, value in entry.items():
-        where = _child(path, key)
-        if key not in _SPEC:
+        spec = _SPEC.get(key)
+        if spec is None:
             alias = _ALIASES.get(str(key))
             hint = f"did you mean '{alias}'?" if alias else _did_you_mean(str(key), _NORMAL)
-            raise MockError(where, f"unknown field '{key}'; {hint}")
-        _, types, what = _SPEC[key]
+            raise MockError(_child(path, key), f"unknown field '{key}'; {hint}")
+        _, types, what = spec
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            raise MockError(where, f"must be {what}, got {_shape(value)}")
+            raise MockError(_child(path, key), f"must be {what}, got {_shape(value)}")
         if type(value) is int and value < 0:
-            raise MockError(where, f"must not be negative, got {value}; use 0 for none")
+            why = f"must not be negative, got {value}; use 0 for none"
+            raise MockError(_child(path, key), why)
     for flag, allowed in _ALLOWED.items():
         extra = [k for k in entry if k not in allowed] if entry.get(flag) is False else []
         if extra:

@@ -300,3 +300,23 @@ def test_a_malformed_definition_is_refused_with_its_json_path(
     with pytest.raises(SimulationError, match=r"cannot be simulated") as caught:
         Simulator().run(definition)
     assert where in str(caught.value)
+
+
+def test_ids_are_distinct_version_4_uuids_the_same_every_run() -> None:
+    """Ids are formatted by hand for speed; they must parse as RFC 4122 version-4 UUIDs."""
+    import uuid
+
+    from testing.engine import Engine
+
+    def ids() -> list[str]:
+        eng = Engine(start_ms=0)
+        return [eng.new_id("task") for _ in range(2000)]
+
+    first = ids()
+    assert first == ids()
+    assert len(set(first)) == len(first)
+    for text in first:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
