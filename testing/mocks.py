@@ -402,7 +402,7 @@ class Mocks:
     def _find(self, ref: str, task_name: str) -> MockBuilder | None:
         for key in (ref, task_name):
             source = self._sources.get(key)
-            if source is not None and source.steps:
+            if source is not None and source._steps:
                 return source
         return None
 
@@ -422,10 +422,13 @@ class Mocks:
         source = self._find(ref, task_name)
         cursor = (source.key, f"{scope}/{ref}" if scope else ref) if source else ("", ref)
         index = self._cursors.get(cursor, 0)
-        if source is None or (source.exact and index >= len(source.steps)):
+        if source is None:
+            return None
+        steps = source._steps  # the live list: no tuple copy on this per-attempt path
+        if source.exact and index >= len(steps):
             return None
         self._cursors[cursor] = index + 1
-        return source.steps[min(index, len(source.steps) - 1)]
+        return steps[min(index, len(steps) - 1)]
 
     def require(self, ref: str, task_name: str, attempt: int) -> WorkerStep:
         """Like :meth:`next_step`, but a missing step raises NoMockError naming the ref and attempt."""
