@@ -54,12 +54,8 @@ _METHODS.update(FAILED_WITH_TERMINAL_ERROR="fails_terminally")
 _COUNT = [attrs.validators.instance_of(int), attrs.validators.ge(0)]
 _ZERO = timedelta(0)
 _Out = Mapping[str, Any] | None
-_NO_FIELDS: tuple[str, dict[str, Any], int, None] = (
-    "COMPLETED",
-    {},
-    0,
-    None,
-)  # a step without an update: defaults only
+# A step without an update keeps these (status, output, execution_ms, reason) defaults.
+_NO_FIELDS: tuple[str, dict[str, Any], int, None] = ("COMPLETED", {}, 0, None)
 
 
 def _as_dict(value: Mapping[str, Any]) -> dict[str, Any]:
@@ -91,11 +87,8 @@ class WorkerStep:
             raise ValueError(f"status must be one of {WORKER_STATUSES}, got {self.status!r}")
         if self.callback_after_seconds and self.status != "IN_PROGRESS":
             raise ValueError("callback_after_seconds needs status IN_PROGRESS")
-        sends_nothing = not (self.polled and self.responds)
-        if (
-            sends_nothing
-            and (self.status, self.output, self.execution_ms, self.reason) != _NO_FIELDS
-        ):
+        fields = (self.status, self.output, self.execution_ms, self.reason)
+        if not self.is_update and fields != _NO_FIELDS:
             raise ValueError("a step that sends no update (polled/responds False) has no fields")
         if not self.polled and (self.queue_wait_ms or not self.responds):
             raise ValueError("a step with polled=False has no queue_wait_ms and no responds=False")
