@@ -18,7 +18,7 @@ from testing.tasks import BUILT_IN, loop_condition, schedule
 if TYPE_CHECKING:
     from testing.engine import Engine
 
-__all__ = ["Loops", "decide", "retry_delay_seconds"]
+__all__ = ["Loops", "decide", "decide_alone", "retry_delay_seconds", "retry_failed"]
 
 _INT_MAX = 2**31 - 1
 
@@ -147,8 +147,11 @@ def next_deadline(task: Task) -> int | None:
     return min(deadlines) if deadlines else None
 
 
-def _handle_failure(eng: Engine, wf: Workflow, task: Task) -> None:
-    """A terminal, unsuccessful attempt: retry it, or give up (§4.2)."""
+def retry_failed(eng: Engine, wf: Workflow, task: Task) -> bool:
+    """Schedule the next attempt of a terminal, unsuccessful ``task`` if it may retry (§4.2).
+
+    False (and nothing changed) when it may not: out of retries, a status that never retries,
+    a system task, or past its totalTimeoutSeconds."""
     wt, td = task.workflow_task, task.task_def
     allowed = wt.get("retryCount")
     allowed = int(td.get("retryCount") or 0) if allowed is None else int(allowed)
@@ -160,13 +163,21 @@ def _handle_failure(eng: Engine, wf: Workflow, task: Task) -> None:
         and allowed > task.retry_count
         and not over_budget
     )
-    if retriable:
-        delay = retry_delay_seconds(td, task.retry_count)
-        copy = eng.retry_copy(wf, task, delay)
-        eng.register(wf, [copy])  # first, so a loop never sees its iteration empty in between
-        task.retried = True
-        eng.remove_pending(wf, task, [])
+    if not retriable:
+        return False
+    delay = retry_delay_seconds(td, task.retry_count)
+    copy = eng.retry_copy(wf, task, delay)
+    eng.register(wf, [copy])  # first, so a loop never sees its iteration empty in between
+    task.retried = True
+    eng.remove_pending(wf, task, [])
+    return True
+
+
+def _handle_failure(eng: Engine, wf: Workflow, task: Task) -> None:
+    """A terminal, unsuccessful attempt: retry it, or give up (§4.2)."""
+    if retry_failed(eng, wf, task):
         return
+    wt = task.workflow_task
     if wt.get("optional"):
         task.status = "COMPLETED_WITH_ERRORS"
         return
@@ -305,6 +316,48 @@ def decide(eng: Engine, wf: Workflow) -> None:
     """Decide until nothing changes (sync system tasks complete inside the same decision)."""
     while not wf.terminal and _decide_once(eng, wf):
         pass
+
+
+_ENDS_OR_BRANCHES = frozenset({"TERMINATE", "FORK", "SWITCH", "DECISION"})
+
+
+def decide_alone(eng: Engine, wf: Workflow, task: Task) -> bool:
+    """The decision when the only change is that worker task ``task`` COMPLETED or FAILED.
+
+    What :func:`_decide_once` does with that single dirty attempt, without its general
+    bookkeeping: mark it executed, release its JOINs and loop, schedule what follows; or
+    schedule its retry. False, with nothing changed, when the general decider must run
+    instead: a TIME_OUT_WF deadline, a workflow not RUNNING, other changes waiting, a failure
+    with no retry left. ``Engine(fast_path=False)`` turns this off; the suite compares both.
+    """
+    if wf.status != "RUNNING" or wf.kills_on_timeout or eng.has_dirty(wf):
+        return False
+    if task.status == "COMPLETED" and task.task_type not in _ENDS_OR_BRANCHES:
+        task.executed = True
+        location = None if task.iteration else wf.locations.get(task.ref)
+        if location is not None and location[2] is None:
+            # In the workflow's own task list (no branch, no loop): next_tasks is the next
+            # entry, remove_pending drops it and tells the JOINs waiting on it.
+            del wf.pending[task.task_id]
+            if eng._joins:
+                eng.joined(wf, task.ref)
+            tasks, index = location[0], location[1]
+            if index + 1 < len(tasks):
+                eng.schedule_all(wf, [(tasks[index + 1], 0)])
+        else:
+            follow = next_tasks(eng, wf, task)
+            eng.remove_pending(wf, task, follow)
+            if follow:
+                eng.schedule_all(wf, follow)
+    elif not (task.status == "FAILED" and retry_failed(eng, wf, task)):
+        return False
+    if wf.terminal:
+        return True
+    if not wf.pending:
+        eng.complete(wf)
+    elif eng.has_dirty(wf):
+        decide(eng, wf)
+    return True
 
 
 def _decide_once(eng: Engine, wf: Workflow) -> bool:

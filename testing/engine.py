@@ -18,17 +18,18 @@ from testing import workers as worker_fns
 from testing.decider import Loops, decide, next_deadline
 from testing.errors import SimulationError
 from testing.mocks import Mocks
-from testing.model import Task, Workflow
+from testing.model import WORKFLOW_TERMINAL, Task, Workflow
 from testing.params import resolve
-from testing.tasks import ASYNC, SYNC, evaluate_join, schedule, start
+from testing.tasks import ASYNC, SYNC, evaluate_join, is_literal, schedule, start, task_def_for
+from testing.tasks import inputs as task_inputs
 
 __all__ = ["Engine", "SimulationError"]
 
-_SCRAMBLE = 0x9E3779B97F4A7C15F39CC0605CEDC835  # odd: multiplication is a bijection mod 2**128
-_MASK128 = (1 << 128) - 1
-# RFC 4122 version-4 layout: clear the version nibble and variant bits, then set them.
-_V4_CLEAR = _MASK128 & ~((0xF000 << 64) | (0xC000 << 48))
-_V4_SET = (4 << 76) | (0x8000 << 48)
+# Ids: a fixed version-4 prefix and 48 bits of scrambled counter. Multiplying by an odd constant
+# is a bijection mod 2**48, so ids stay unique (for 2**48 of them) and identical run to run.
+_ID_PREFIX = "5f0c6a1e-93b7-4d2e-8a41-"
+_SCRAMBLE = 0x9E3779B97F4B  # odd
+_MASK48 = (1 << 48) - 1
 WorkerFn = Callable[[dict[str, Any]], Any]
 
 
@@ -46,6 +47,7 @@ class Engine:
         secrets: Mapping[str, str] | None = None,
         env: Mapping[str, str] | None = None,
         clock_hook: Callable[[int], None] | None = None,
+        fast_path: bool = True,
     ) -> None:
         self.now = start_ms
         self.task_defs = dict(task_defs or {})
@@ -55,6 +57,9 @@ class Engine:
         self.secrets = dict(secrets or {})
         self.env = dict(env or {})
         self.clock_hook = clock_hook
+        #: Decide a completed top-level worker task directly (testing.workers._advance); the
+        #: result is identical either way (tests run the conformance suites both ways).
+        self.fast_path = fast_path
         self.workflows: dict[str, Workflow] = {}
         self.order: list[Workflow] = []
         self.events_published: list[tuple[int, str, dict[str, Any]]] = []
@@ -71,9 +76,13 @@ class Engine:
             "restart": recovery.on_restart,
             "skip": recovery.on_skip,
             "terminate": lifecycle.on_terminate,
+            "timer": Engine._on_timer,
+            "start": Engine._on_start,
+            "decide": Engine._on_decide,
+            "sweep": Engine._on_sweep,
         }
         self.attempts_run = 0
-        self._heap: list[tuple[int, int, str, tuple[Any, ...]]] = []
+        self._heap: list[tuple[int, int, Callable[..., None], tuple[Any, ...]]] = []
         self._seq = 0
         self._ids = 0
         self._dirty: dict[str, dict[str, Task]] = {}
@@ -87,16 +96,20 @@ class Engine:
     def new_id(self, kind: str) -> str:
         """A deterministic, random-looking UUID (version 4 layout), from a counter.
 
-        Hashing (uuid5) cost a fifth of a task attempt; multiplying the counter by an odd 128-bit
-        constant is a bijection, so ids stay unique and the same for the same run."""
+        Hashing (uuid5) cost a fifth of a task attempt, formatting 128 bits a tenth; the last
+        group alone carries the (scrambled) counter."""
         self._ids += 1
-        h = f"{((self._ids * _SCRAMBLE) & _V4_CLEAR) | _V4_SET:032x}"
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        return f"{_ID_PREFIX}{(self._ids * _SCRAMBLE) & _MASK48:012x}"
 
     def at(self, time: int, kind: str, *args: Any) -> None:
-        """Schedule an event."""
+        """Schedule an event: ``kind`` is a key of the handler table ("poll", "timer", ...)."""
         self._seq += 1
-        heapq.heappush(self._heap, (max(time, self.now), self._seq, kind, args))
+        heapq.heappush(self._heap, (max(time, self.now), self._seq, self._handlers[kind], args))
+
+    def call_at(self, time: int, handler: Callable[..., None], *args: Any) -> None:
+        """Schedule ``handler(engine, *args)`` (``at`` without the table lookup, for hot paths)."""
+        self._seq += 1
+        heapq.heappush(self._heap, (max(time, self.now), self._seq, handler, args))
 
     def run(self, until: int | None = None, max_events: int = 5_000_000) -> None:
         """Process events in order until none is left (or the clock would pass ``until``).
@@ -132,16 +145,12 @@ class Engine:
                     f"Simulator(max_events=...)"
                 )
                 raise SimulationError(msg)
-            time, _, kind, args = heapq.heappop(heap)
+            time, _, handler, args = heapq.heappop(heap)
             if time != self.now:
                 self.now = time
                 if self.clock_hook is not None:
                     self.clock_hook(time)
-            handler = self._handlers.get(kind)
-            if handler is not None:
-                handler(self, *args)
-            else:
-                getattr(self, f"_on_{kind}")(*args)
+            handler(self, *args)
 
     # -- starting workflows -----------------------------------------------------------------
     def start_workflow(
@@ -249,13 +258,16 @@ class Engine:
     def schedule_all(self, wf: Workflow, follow: list[tuple[dict[str, Any], int]]) -> None:
         """Map and register every WorkflowTask in ``follow`` (and what their starts schedule);
         a task the skip API marked SKIPPED is passed over to its successor (§4.6)."""
+        if len(follow) == 1 and self.fast_path and self._schedule_simple(wf, *follow[0]):
+            return
+        by_ref = wf.by_ref
         while follow and not wf.terminal:
             out: list[Task] = []
-            queue = list(follow)
+            queue = deque(follow)
             while queue:
-                wt, iteration = queue.pop(0)
+                wt, iteration = queue.popleft()
                 ref = str(wt.get("taskReferenceName"))
-                existing = wf.by_ref.get(f"{ref}__{iteration}" if iteration else ref)
+                existing = by_ref.get(f"{ref}__{iteration}" if iteration else ref)
                 if existing is not None and existing.status == "SKIPPED":
                     queue.extend(self.following(wf, ref, iteration))
                     continue
@@ -264,6 +276,39 @@ class Engine:
                     return
             follow = []
             self.register(wf, out, follow)
+
+    def _schedule_simple(self, wf: Workflow, wt: Any, iteration: int) -> bool:
+        """Schedule ``wt`` directly when it is a plain SIMPLE task outside any loop (False: not
+        taken, nothing changed): schedule_all -> schedule -> register -> _activate, minus all
+        that cannot apply to a SIMPLE task with no startDelay and a fresh reference."""
+        if (
+            iteration
+            or wf.status in WORKFLOW_TERMINAL
+            or type(wt) is not dict
+            or (wt.get("type") or "SIMPLE") != "SIMPLE"
+            or wt.get("startDelay")
+        ):
+            return False
+        ref = wt.get("taskReferenceName")
+        if type(ref) is not str or ref in wf.by_ref:  # ran, or skipped by the API
+            return False
+        location = wf.locations.get(ref)
+        if location is None or location[3] is not None:  # a loop's body: register() tells it
+            return False
+        td = task_def_for(self, wt)
+        task_id = self.new_id("task")
+        task = Task(task_id, "SIMPLE", ref, wt, td, self.now)
+        if wt.get("inputParameters") or td.get("inputTemplate"):
+            task.input = task_inputs(self, wf, wt, td, task_id)
+        task.seq = len(wf.tasks) + 1
+        wf.tasks.append(task)
+        wf.pending[task_id] = task
+        wf.by_ref[ref] = task
+        wf.by_base[ref] = task
+        worker_fns.offer(self, wf, task)
+        if td["_timeouts"]:
+            self.arm(wf, task)
+        return True
 
     def register(
         self,
@@ -278,8 +323,10 @@ class Engine:
             wf.tasks.append(task)
             wf.pending[task.task_id] = task
             wf.by_ref[task.ref] = task
-            wf.by_base[task.base_ref] = task
-            loop_ref = wf.locations.get(task.base_ref, (None, None, None, None))[3]
+            base = task.base_ref
+            wf.by_base[base] = task
+            location = wf.locations.get(base)
+            loop_ref = location[3] if location is not None else None
             if loop_ref is not None and loop_ref in wf.by_base:
                 self.loops.body_registered(wf.by_base[loop_ref], task)
             if task.task_type == "JOIN":
@@ -327,10 +374,10 @@ class Engine:
 
     def task_skipped(self, wf: Workflow, task: Task) -> None:
         """A future task was skipped: JOINs stop waiting for it."""
-        self._joined(wf, task.ref)
+        self.joined(wf, task.ref)
         self.decide(wf)
 
-    def _joined(self, wf: Workflow, ref: str) -> None:
+    def joined(self, wf: Workflow, ref: str) -> None:
         """``ref`` is final: the JOINs waiting on it wait for one task less (and may complete)."""
         for join in self._joins.pop((wf.workflow_id, ref), ()):
             left = self._join_left.get(join.task_id)
@@ -359,7 +406,7 @@ class Engine:
         """``task`` left the pending set (executed or retried): tell its JOINs and its loop."""
         wf.pending.pop(task.task_id, None)
         if task.executed:
-            self._joined(wf, task.ref)
+            self.joined(wf, task.ref)
         loop_ref = wf.locations.get(task.base_ref, (None, None, None, None))[3]
         if loop_ref is not None and loop_ref in wf.by_base:
             loop = wf.by_base[loop_ref]
@@ -386,11 +433,11 @@ class Engine:
         copy.start_delay_seconds = delay
         copy.callback_after_seconds = delay
         copy.visible_at = self.now + delay * 1000
-        fresh = resolve(
-            task.workflow_task.get("inputParameters") or {},
-            wf.document(),
-            task_id=copy.task_id,
-            env=self.env,
+        params = task.workflow_task.get("inputParameters") or {}
+        fresh = (
+            params
+            if isinstance(params, dict) and is_literal(params)
+            else resolve(params, wf.document(), task_id=copy.task_id, env=self.env)
         )
         copy.input = {**task.input, **(fresh if isinstance(fresh, dict) else {})}
         return copy
@@ -496,7 +543,7 @@ class Engine:
 
     def has_dirty(self, wf: Workflow) -> bool:
         """True when tasks changed since the last decision."""
-        return bool(self._dirty.get(wf.workflow_id))
+        return bool(self._dirty) and bool(self._dirty.get(wf.workflow_id))
 
     def all_workflows(self) -> Iterator[Workflow]:
         """Every workflow started, in start order."""

@@ -351,7 +351,7 @@ class Mocks:
 
     def __init__(self) -> None:
         self._sources: dict[str, MockBuilder] = {}
-        self._cursors: dict[tuple[str, str], int] = {}  # (key, ref) -> steps served
+        self._cursors: dict[tuple[str, str, str], int] = {}  # (key, scope, ref) -> steps served
 
     @classmethod
     def from_conductor(cls, task_ref_to_mock_output: Any, *, path: str = _ROOT) -> Mocks:
@@ -412,11 +412,14 @@ class Mocks:
         ``scope`` (a workflow instance) gives each instance its own cursor, so two runs of one
         sub-workflow each see the whole script.
         """
-        source = self._find(ref, task_name)
-        cursor = (source.key, f"{scope}/{ref}" if scope else ref) if source else ("", ref)
+        sources = self._sources
+        source = sources.get(ref)
+        if source is None or not source._steps:
+            source = sources.get(task_name)
+            if source is None or not source._steps:
+                return None
+        cursor = (source.key, scope, ref)
         index = self._cursors.get(cursor, 0)
-        if source is None:
-            return None
         steps = source._steps  # the live list: no tuple copy on this per-attempt path
         if source.exact and index >= len(steps):
             return None
@@ -441,7 +444,7 @@ class Mocks:
         result: dict[str, list[dict[str, Any]]] = {}
         for key, source in self._sources.items():
             steps = list(source.steps)
-            used = max((n for (k, _), n in self._cursors.items() if k == key), default=0)
+            used = max((n for (k, _, _), n in self._cursors.items() if k == key), default=0)
             if steps:
                 steps += [steps[-1]] * (used - len(steps))
                 result[key] = [step.to_json() for step in steps]

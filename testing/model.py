@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["SUCCESSFUL", "TERMINAL", "Task", "Workflow"]
+__all__ = ["SUCCESSFUL", "TERMINAL", "WORKFLOW_TERMINAL", "Task", "Workflow"]
 
 TERMINAL = frozenset(
     {
@@ -181,6 +181,7 @@ class Workflow:
         "failed_task_names",
         "failure_workflow_id",
         "input",
+        "kills_on_timeout",
         "last_retried_time",
         "locations",
         "name",
@@ -222,6 +223,11 @@ class Workflow:
         self.parent_task_id: str | None = None
         self.failure_workflow_id: str | None = None
         self.locations: dict[str, Any] = {}  # ref -> where the WorkflowTask sits in the definition
+        # The definition's timeoutSeconds with TIME_OUT_WF: every decision must check the clock.
+        self.kills_on_timeout = (
+            bool(int(definition.get("timeoutSeconds") or 0))
+            and (definition.get("timeoutPolicy") or "ALERT_ONLY") == "TIME_OUT_WF"
+        )
 
     @property
     def terminal(self) -> bool:

@@ -80,6 +80,10 @@ def task_def_for(eng: Engine, wt: dict[str, Any]) -> dict[str, Any]:
         td = dict(_DEFAULTS)
     else:
         td = {**_DEFAULTS, "retryCount": 0, "responseTimeoutSeconds": 0}
+    # Whether a poll must consult concurrentExecLimit / rateLimitPerFrequency (§7).
+    td["_limited"] = bool(
+        int(td.get("concurrentExecLimit") or 0) or int(td.get("rateLimitPerFrequency") or 0)
+    )
     td["_timeouts"] = any(
         int(td.get(k) or 0)
         for k in (
@@ -97,16 +101,22 @@ def _suffix(ref: str, iteration: int) -> str:
     return f"{ref}__{iteration}" if iteration else ref
 
 
-def _inputs(
+def is_literal(params: dict[str, Any]) -> bool:
+    """True when ``params`` is flat and refers to nothing: resolving it changes nothing."""
+    return all(
+        (type(v) is str and "${" not in v) or type(v) in (int, float, bool) or v is None
+        for v in params.values()
+    )
+
+
+def inputs(
     eng: Engine, wf: Workflow, wt: dict[str, Any], td: dict[str, Any] | None, task_id: str
 ) -> dict[str, Any]:
     params = dict(wt.get("inputParameters") or {})
     template = (td or {}).get("inputTemplate") or {}
-    if (
-        not template
-        and all(type(v) is not str or "${" not in v for v in params.values())
-        and all(type(v) in (str, int, float, bool) or v is None for v in params.values())
-    ):
+    if not params and not template:
+        return params
+    if not template and is_literal(params):
         return params  # flat literals: nothing to resolve
     for key, value in template.items():
         params.setdefault(key, value)
@@ -137,7 +147,7 @@ def _new(
     )
     task.iteration = iteration
     if resolve_inputs:
-        task.input = _inputs(
+        task.input = inputs(
             eng,
             wf,
             wt,

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
-from testing.decider import next_deadline
+from testing.decider import decide_alone, next_deadline
 from testing.errors import SimulationError
 from testing.mocks import WorkerStep
-from testing.model import Task, Workflow
+from testing.model import TERMINAL, WORKFLOW_TERMINAL, Task, Workflow
 from testing.params import substitute_secrets
 from testing.tasks import KNOWN
 
@@ -29,54 +30,52 @@ WorkerFn = Callable[[dict[str, Any]], Any]
 def offer(eng: Engine, wf: Workflow, task: Task) -> None:
     """Ask the task's worker what it does on the next poll, and schedule that poll."""
     attempt = task.retry_count + 1
-    step: WorkerStep | None = None
-    if eng.mocks.has(task.base_ref, task.task_def_name):
-        step = eng.mocks.next_step(task.base_ref, task.task_def_name, attempt, scope=wf.workflow_id)
-        if step is None:
-            raise SimulationError(
-                f"task '{task.ref}' (worker '{task.task_def_name}') has no mocked result left for attempt "
-                f"{attempt} (poll {task.poll_count + 1}); add one more entry to its mock"
-            )
-    elif task.task_def_name in eng.workers and task.task_type not in ("HTTP",):
-        step = WorkerStep()  # the real function answers at poll time
-    else:
-        what = {"HTTP": "an HTTP task (the simulator makes no network calls)"}.get(
-            task.task_type,
-            "a worker task"
-            if task.task_type in KNOWN or task.task_type == task.task_def_name
-            else f"a {task.task_type} task, which the simulator cannot run",
-        )
-        raise SimulationError(
-            f"task '{task.ref}' is {what} with no behaviour for attempt {attempt}: mock it with "
-            f"sim.mock({task.task_def_name!r}).completes({{...}}) or in taskRefToMockOutput['{task.base_ref}']"
-        )
+    ref = task.base_ref if task.iteration else task.ref
+    step = eng.mocks.next_step(ref, task.task_def_name, attempt, wf.workflow_id)
+    if step is None:
+        step = _unmocked(eng, task, attempt)
     task.worker_state = step
     if step.polled:
-        eng.at(task.visible_at + step.queue_wait_ms, "poll", wf.workflow_id, task.task_id, step)
+        eng.call_at(task.visible_at + step.queue_wait_ms, on_poll, wf, task, step)
 
 
-def on_poll(eng: Engine, wf_id: str, task_id: str, step: WorkerStep) -> None:
-    wf = eng.workflows[wf_id]
-    task = wf.pending.get(task_id)
-    if task is None or task.status != "SCHEDULED" or task.worker_state is not step or wf.terminal:
+# on_poll and on_update run once per attempt each: a few lines below inline what a helper
+# would do (commented where they do), because a Python call costs as much as the work.
+
+
+def _unmocked(eng: Engine, task: Task, attempt: int) -> WorkerStep:
+    """The step of a task without a mocked one left: the real function's, or a clear error."""
+    if eng.mocks.has(task.base_ref, task.task_def_name):
+        raise SimulationError(
+            f"task '{task.ref}' (worker '{task.task_def_name}') has no mocked result left for attempt "
+            f"{attempt} (poll {task.poll_count + 1}); add one more entry to its mock"
+        )
+    if task.task_def_name in eng.workers and task.task_type not in ("HTTP",):
+        return WorkerStep()  # the real function answers at poll time
+    what = {"HTTP": "an HTTP task (the simulator makes no network calls)"}.get(
+        task.task_type,
+        "a worker task"
+        if task.task_type in KNOWN or task.task_type == task.task_def_name
+        else f"a {task.task_type} task, which the simulator cannot run",
+    )
+    raise SimulationError(
+        f"task '{task.ref}' is {what} with no behaviour for attempt {attempt}: mock it with "
+        f"sim.mock({task.task_def_name!r}).completes({{...}}) or in taskRefToMockOutput['{task.base_ref}']"
+    )
+
+
+def on_poll(eng: Engine, wf: Workflow, task: Task, step: WorkerStep) -> None:
+    """The worker polls ``task`` (an event): it goes IN_PROGRESS and its update is scheduled."""
+    if (
+        wf.pending.get(task.task_id) is not task
+        or task.status != "SCHEDULED"
+        or task.worker_state is not step
+        or wf.status in WORKFLOW_TERMINAL
+    ):
         return
     name = task.task_def_name
-    limit = int(task.task_def.get("concurrentExecLimit") or 0)
-    if limit and eng._in_progress.get(name, 0) >= limit:
-        eng._waiting_slot.setdefault(name, deque()).append(
-            (wf_id, task)
-        )  # polled when a slot frees
+    if task.task_def["_limited"] and _held_back(eng, wf, task, step):
         return
-    per = int(task.task_def.get("rateLimitPerFrequency") or 0)
-    if per:
-        window = int(task.task_def.get("rateLimitFrequencyInSeconds") or 1) * 1000
-        recent = eng._handouts.setdefault(name, deque())
-        while recent and recent[0] <= eng.now - window:
-            recent.popleft()
-        if len(recent) >= per:
-            eng.at(recent[-per] + window, "poll", wf_id, task_id, step)
-            return
-        recent.append(eng.now)
     task.status = "IN_PROGRESS"
     task.start_time = task.start_time or eng.now
     task.poll_count += 1
@@ -84,15 +83,40 @@ def on_poll(eng: Engine, wf_id: str, task_id: str, step: WorkerStep) -> None:
     task.update_time = eng.now
     eng._in_progress[name] = eng._in_progress.get(name, 0) + 1
     eng.attempts_run += 1
-    worker = eng.workers.get(name)
+    worker = eng.workers.get(name) if eng.workers else None
     if worker is not None and not eng.mocks.has(task.base_ref, name):
         step = call_worker(eng, task, worker)
         task.worker_state = step
-    if step.responds:
-        eng.at(eng.now + step.execution_ms, "update", wf_id, task_id, step)
+    if step.responds:  # eng.call_at, inlined: the update comes at or after now
+        eng._seq += 1
+        heappush(eng._heap, (eng.now + step.execution_ms, eng._seq, on_update, (wf, task, step)))
+    if not task.task_def["_timeouts"]:
+        return
     deadline = next_deadline(task)
     if deadline is not None and not (step.responds and eng.now + step.execution_ms < deadline):
         eng.at(deadline, "timer", wf.workflow_id, task.task_id)  # only a timer that can fire first
+
+
+def _held_back(eng: Engine, wf: Workflow, task: Task, step: WorkerStep) -> bool:
+    """True when concurrentExecLimit or the rate window holds this poll back (§7)."""
+    name = task.task_def_name
+    limit = int(task.task_def.get("concurrentExecLimit") or 0)
+    if limit and eng._in_progress.get(name, 0) >= limit:
+        eng._waiting_slot.setdefault(name, deque()).append(
+            (wf.workflow_id, task)
+        )  # polled when a slot frees
+        return True
+    per = int(task.task_def.get("rateLimitPerFrequency") or 0)
+    if per:
+        window = int(task.task_def.get("rateLimitFrequencyInSeconds") or 1) * 1000
+        recent = eng._handouts.setdefault(name, deque())
+        while recent and recent[0] <= eng.now - window:
+            recent.popleft()
+        if len(recent) >= per:
+            eng.call_at(recent[-per] + window, on_poll, wf, task, step)
+            return True
+        recent.append(eng.now)
+    return False
 
 
 def call_worker(eng: Engine, task: Task, worker: WorkerFn) -> WorkerStep:
@@ -113,12 +137,20 @@ def call_worker(eng: Engine, task: Task, worker: WorkerFn) -> WorkerStep:
     return WorkerStep(output=_as_output(result))
 
 
-def on_update(eng: Engine, wf_id: str, task_id: str, step: WorkerStep) -> None:
-    wf = eng.workflows[wf_id]
-    task = wf.pending.get(task_id)
-    if task is None or task.terminal or task.worker_state is not step or wf.terminal:
+def on_update(eng: Engine, wf: Workflow, task: Task, step: WorkerStep) -> None:
+    """The worker's update of ``task`` arrives (an event)."""
+    if (
+        wf.pending.get(task.task_id) is not task
+        or task.status in TERMINAL
+        or task.worker_state is not step
+        or wf.status in WORKFLOW_TERMINAL
+    ):
         return  # a late update for a timed-out or canceled attempt is ignored (§3.6)
-    task_left_progress(eng, task)
+    in_progress = eng._in_progress.get(task.task_def_name)
+    if in_progress and not eng._waiting_slot:
+        eng._in_progress[task.task_def_name] = in_progress - 1  # task_left_progress, no waiters
+    else:
+        task_left_progress(eng, task)
     task.update_time = eng.now
     task.output = dict(step.output)
     task.reason = step.reason
@@ -131,6 +163,8 @@ def on_update(eng: Engine, wf_id: str, task_id: str, step: WorkerStep) -> None:
         return
     task.status = step.status
     task.end_time = eng.now
+    if eng.fast_path and decide_alone(eng, wf, task):
+        return
     eng.mark_dirty(wf, task)
     eng.decide(wf)
 
@@ -145,7 +179,7 @@ def task_left_progress(eng: Engine, task: Task) -> None:
             wf_id, nxt = waiting.popleft()
             step = nxt.worker_state
             if nxt.status == "SCHEDULED" and isinstance(step, WorkerStep):
-                eng.at(eng.now, "poll", wf_id, nxt.task_id, step)
+                eng.call_at(eng.now, on_poll, eng.workflows[wf_id], nxt, step)
                 break
 
 

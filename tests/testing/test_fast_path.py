@@ -1,0 +1,304 @@
+"""The engine's shortcuts change nothing: the same run gives the same bytes with and without them.
+
+``decide_alone`` (a worker task's COMPLETED or FAILED update decided directly) and
+``Engine._schedule_simple`` (a plain SIMPLE task scheduled directly) exist for speed only.
+``Engine(fast_path=False)`` runs every decision through the general decider; these tests run
+generated workflows, the benchmark's workload and the whole corpus both ways and compare the
+execution JSON byte for byte (ids included: both ways allocate them in the same order).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import testing.simulator as simulator_module
+from compiler.loader import LoadError, load_file
+from testing.engine import Engine
+from testing.errors import SimulationError
+from testing.mocks import Mocks
+from testing.simulator import Simulator
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "conductor"
+
+
+@contextmanager
+def engine_mode(fast: bool) -> Iterator[None]:
+    """Simulators created inside run their Engine with ``fast_path=fast``."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(simulator_module, "Engine", partial(Engine, fast_path=fast))
+        yield
+
+
+def outcome(make: Callable[[], Simulator], definition: dict[str, Any], input_: Any) -> str:
+    """The run's execution JSON (and its children's), or the SimulationError it stopped with."""
+    try:
+        run = make().run(definition, input_)
+    except SimulationError as err:
+        return f"SimulationError: {err}"
+    return json.dumps([run.execution, *run.children], sort_keys=True)
+
+
+def both_ways(make: Callable[[], Simulator], definition: dict[str, Any], input_: Any) -> str:
+    with engine_mode(True):
+        fast = outcome(make, definition, input_)
+    with engine_mode(False):
+        general = outcome(make, definition, input_)
+    assert fast == general
+    return fast
+
+
+# -- generated workflows -------------------------------------------------------------------------
+ENTRY = st.one_of(
+    st.fixed_dictionaries(
+        {
+            "status": st.sampled_from(["COMPLETED", "COMPLETED", "FAILED"]),
+            "executionTime": st.integers(0, 9_000),
+            "queueWaitTime": st.integers(0, 3_000),
+        }
+    ),
+    st.fixed_dictionaries(
+        {"status": st.just("IN_PROGRESS"), "callbackAfterSeconds": st.integers(1, 30)}
+    ),
+    st.just({"responds": False}),
+    st.just({"polled": False}),
+)
+TASK_DEF = st.fixed_dictionaries(
+    {
+        "retryCount": st.integers(0, 3),
+        "retryLogic": st.sampled_from(["FIXED", "LINEAR_BACKOFF", "EXPONENTIAL_BACKOFF"]),
+        "retryDelaySeconds": st.integers(0, 5),
+        "responseTimeoutSeconds": st.sampled_from([0, 4, 3600]),
+        "timeoutSeconds": st.sampled_from([0, 20]),
+        "pollTimeoutSeconds": st.sampled_from([0, 15]),
+        "timeoutPolicy": st.sampled_from(["RETRY", "TIME_OUT_WF", "ALERT_ONLY"]),
+    }
+)
+
+
+Case = tuple[
+    dict[str, Any], dict[str, Any], list[dict[str, Any]], list[Callable[[Simulator], None]]
+]
+
+
+@st.composite
+def workflows(draw: st.DrawFn) -> Case:
+    """A definition of SIMPLE and HUMAN tasks at the top level, in SWITCH and FORK branches and
+    in a DO_WHILE, with Conductor-format mocks and TaskDefs for every worker, and API calls at
+    random times: signals to the HUMAN tasks, pause, resume, terminate, retry."""
+    counter = iter(range(1_000))
+    humans: list[str] = []
+    mocks: dict[str, Any] = {}
+    defs: list[dict[str, Any]] = []
+
+    def simple() -> dict[str, Any]:
+        ref = f"t{next(counter)}"
+        mocks[ref] = draw(st.lists(ENTRY, min_size=1, max_size=4)) + [{"status": "COMPLETED"}] * 6
+        defs.append({"name": ref, **draw(TASK_DEF)})
+        task: dict[str, Any] = {"name": ref, "taskReferenceName": ref, "type": "SIMPLE"}
+        if draw(st.booleans()):
+            task["inputParameters"] = {"x": "${workflow.input.k}", "n": 1}
+        if draw(st.integers(0, 4)) == 0:
+            task["optional"] = True
+        if draw(st.integers(0, 5)) == 0:
+            task["retryCount"] = draw(st.integers(0, 2))
+        return task
+
+    def block(depth: int) -> list[dict[str, Any]]:
+        kinds = ["simple"] * 3 + ["human"] + (["switch", "fork", "loop"] if depth else [])
+        kind = draw(st.sampled_from(kinds))
+        n = next(counter)
+        if kind == "simple":
+            return [simple()]
+        if kind == "human":  # completed or failed by a signal (or never: the run stays RUNNING)
+            humans.append(f"h{n}")
+            return [{"name": "review", "taskReferenceName": f"h{n}", "type": "HUMAN"}]
+        if kind == "switch":
+            return [
+                {
+                    "name": "switch",
+                    "taskReferenceName": f"s{n}",
+                    "type": "SWITCH",
+                    "evaluatorType": "value-param",
+                    "expression": "k",
+                    "inputParameters": {"k": "${workflow.input.k}"},
+                    "decisionCases": {"a": sequence(depth - 1), "b": sequence(depth - 1)},
+                    "defaultCase": sequence(depth - 1),
+                }
+            ]
+        if kind == "fork":
+            branches = [sequence(depth - 1), sequence(depth - 1)]
+            return [
+                {
+                    "name": "fork",
+                    "taskReferenceName": f"f{n}",
+                    "type": "FORK_JOIN",
+                    "forkTasks": branches,
+                },
+                {
+                    "name": "join",
+                    "taskReferenceName": f"j{n}",
+                    "type": "JOIN",
+                    "joinOn": [b[-1]["taskReferenceName"] for b in branches],
+                },
+            ]
+        return [
+            {
+                "name": "loop",
+                "taskReferenceName": f"l{n}",
+                "type": "DO_WHILE",
+                "loopCondition": f"if ($.l{n}['iteration'] < 2) {{ true; }} else {{ false; }}",
+                "inputParameters": {},
+                "loopOver": [simple() for _ in range(draw(st.integers(1, 2)))],
+            }
+        ]
+
+    def sequence(depth: int) -> list[dict[str, Any]]:
+        return [t for _ in range(draw(st.integers(1, 3))) for t in block(depth)]
+
+    definition: dict[str, Any] = {"name": "generated", "version": 1, "tasks": sequence(2)}
+    if draw(st.booleans()):
+        definition["timeoutSeconds"] = draw(st.sampled_from([30, 120]))
+        definition["timeoutPolicy"] = draw(st.sampled_from(["TIME_OUT_WF", "ALERT_ONLY"]))
+    seconds = st.integers(0, 200).map(lambda s: timedelta(seconds=s))
+    actions: list[Callable[[Simulator], None]] = []
+    for ref in humans:
+        if draw(st.integers(0, 4)):
+            after, status = draw(seconds), draw(st.sampled_from(["COMPLETED", "FAILED"]))
+            actions.append(lambda sim, r=ref, a=after, s=status: sim.signal(r, after=a, status=s))
+    for name in draw(
+        st.lists(st.sampled_from(["pause", "resume", "terminate", "retry"]), max_size=3)
+    ):
+        after = draw(seconds)
+        actions.append(lambda sim, n=name, a=after: getattr(sim, n)(after=a))
+    return definition, mocks, defs, actions
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(workflows(), st.sampled_from(["a", "b", "c"]))
+def test_generated_workflows_run_the_same_both_ways(case: Case, key: str) -> None:
+    definition, mocks, task_defs, actions = case
+
+    def make() -> Simulator:
+        sim = Simulator(task_defs=task_defs, max_events=20_000)
+        sim.mocks = Mocks.from_conductor(mocks)
+        for action in actions:
+            action(sim)
+        return sim
+
+    both_ways(make, definition, {"k": key})
+
+
+def test_the_benchmark_workload_runs_the_same_both_ways() -> None:
+    """The shape the shortcuts are for: long chains, random failures, exponential retries."""
+    rng = random.Random(7)
+    task_defs = [
+        {
+            "name": "work",
+            "retryCount": 3,
+            "retryLogic": "EXPONENTIAL_BACKOFF",
+            "retryDelaySeconds": 5,
+        }
+    ]
+    statuses = set()
+    for i in range(20):
+        refs = [f"w{i}_t{j}" for j in range(30)]
+        definition = {
+            "name": f"wf_{i}",
+            "version": 1,
+            "tasks": [
+                {"name": "work", "taskReferenceName": r, "type": "SIMPLE", "optional": i % 2 == 0}
+                for r in refs
+            ],
+        }
+        mocks = {
+            r: [
+                {
+                    "status": "FAILED" if rng.random() < 0.3 else "COMPLETED",
+                    "executionTime": rng.randrange(20_000),
+                    "queueWaitTime": rng.randrange(1_000),
+                }
+                for _ in range(4)
+            ]
+            for r in refs
+        }
+
+        def make(mocks: dict[str, Any] = mocks) -> Simulator:
+            sim = Simulator(task_defs=task_defs)
+            sim.mocks = Mocks.from_conductor(mocks)
+            return sim
+
+        statuses.add(json.loads(both_ways(make, definition, {}))[0]["status"])
+    assert statuses == {"COMPLETED", "FAILED"}  # both the skipping and the failing kind ran
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not beside the repository")
+def test_every_corpus_workflow_runs_the_same_both_ways() -> None:
+    from tests.testing.test_corpus_simulate import _worker_names
+
+    compared = 0
+    for path in sorted(CORPUS.rglob("*.json")):
+        try:
+            loaded = load_file(path)
+        except LoadError:
+            continue
+        for found in loaded.workflows:
+            workers: set[str] = set()
+            _worker_names(found.definition.get("tasks"), workers)
+
+            def make(workers: set[str] = workers) -> Simulator:
+                sim = Simulator(max_events=2_000)
+                for name in sorted(workers):
+                    sim.mock(name).completes({})
+                return sim
+
+            both_ways(make, found.definition, {})
+            compared += 1
+    assert compared == 1137
+
+
+def test_a_completion_past_the_workflow_timeout_times_the_workflow_out_both_ways() -> None:
+    """While a HUMAN task is IN_PROGRESS no sweep comes at the workflow's deadline (§3.9); the
+    next decision, here a worker's completion at 40 s, must still see that 30 s have passed."""
+    definition = {
+        "name": "late",
+        "version": 1,
+        "timeoutSeconds": 30,
+        "timeoutPolicy": "TIME_OUT_WF",
+        "tasks": [
+            {
+                "name": "fork",
+                "taskReferenceName": "fork",
+                "type": "FORK_JOIN",
+                "forkTasks": [
+                    [{"name": "review", "taskReferenceName": "review", "type": "HUMAN"}],
+                    [{"name": "work", "taskReferenceName": "work", "type": "SIMPLE"}],
+                ],
+            },
+            {
+                "name": "join",
+                "taskReferenceName": "join",
+                "type": "JOIN",
+                "joinOn": ["review", "work"],
+            },
+        ],
+    }
+
+    def make() -> Simulator:
+        sim = Simulator(task_defs=[{"name": "work", "responseTimeoutSeconds": 0}])
+        sim.mock("work").completes({}, after=timedelta(seconds=40))
+        return sim
+
+    execution = json.loads(both_ways(make, definition, {}))[0]
+    assert execution["status"] == "TIMED_OUT"
+    assert execution["endTime"] - execution["createTime"] == 40_000
