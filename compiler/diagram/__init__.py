@@ -15,16 +15,16 @@ if TYPE_CHECKING:
     from compiler.diagram.overlay import Overlay as Overlay
     from compiler.diagram.overlay import TaskStyle as TaskStyle
     from compiler.diagram.overlay import run_overlay as run_overlay
-    from compiler.diagram.render import RenderError as RenderError
-    from compiler.diagram.render import render as render
+    from compiler.diagram.rendering import RenderError as RenderError
+    from compiler.diagram.rendering import render as render
 
 __all__ = ["Overlay", "RenderError", "TaskStyle", "render", "run_overlay", "to_dot", "to_mermaid"]
 
 _WHERE = {
     "Overlay": "compiler.diagram.overlay",
-    "RenderError": "compiler.diagram.render",
+    "RenderError": "compiler.diagram.rendering",
     "TaskStyle": "compiler.diagram.overlay",
-    "render": "compiler.diagram.render",
+    "render": "compiler.diagram.rendering",
     "run_overlay": "compiler.diagram.overlay",
     "to_dot": "compiler.diagram.dot",
     "to_mermaid": "compiler.diagram.mermaid",

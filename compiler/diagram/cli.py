@@ -130,7 +130,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 def _render(args: argparse.Namespace) -> int:
     from compiler.diagram.dot import to_dot
     from compiler.diagram.mermaid import to_mermaid
-    from compiler.diagram.render import RenderError, render
+    from compiler.diagram.rendering import RenderError, render
 
     out = Path(args.output)
     suffix = out.suffix.lower()

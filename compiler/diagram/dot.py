@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
-from compiler.diagram.model import Diagram, Edge, Node, build_diagram, shorten
+from compiler.diagram.model import Diagram, Edge, Node, build_diagram
 from compiler.diagram.overlay import Overlay, TaskStyle, node_style
 from compiler.diagram.styles import GREYED, STATUS_COLOURS, style_of
 
@@ -76,6 +76,9 @@ def _node_attrs(node: Node, ts: TaskStyle | None) -> dict[str, Any]:
     if node.kind in ("START", "END"):
         attrs.update(fixedsize="true", width="0.55", fontsize="10", label=node.title)
         return attrs
+    if node.kind == "LOOP_END":
+        attrs.update(width="0.08", label="")
+        return attrs
     if style.bar:
         attrs.update(height="0.22", margin="0.25,0.02", fontsize="9", penwidth="1")
         words = [f"<b>{_esc(node.title)}</b>", _esc(node.subtitle)]
@@ -103,7 +106,7 @@ def _node_attrs(node: Node, ts: TaskStyle | None) -> dict[str, Any]:
 def _edge_attrs(edge: Edge, overlay: Overlay | None) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
     if edge.label:
-        attrs["label"] = _plain(f" {shorten(edge.label, 40)} ")
+        attrs["label"] = _plain(f" {edge.label} ")
     if edge.kind == "dynamic":
         attrs["style"] = "dashed"
     elif edge.kind == "loop_back":
@@ -147,7 +150,7 @@ def _emit(
 def _legend(graph: Any, diagram: Diagram, overlay: Overlay | None) -> None:
     entries: list[tuple[str, dict[str, Any]]] = []
     for kind in diagram.kinds:
-        if kind in ("START", "END"):
+        if kind in ("START", "END", "LOOP_END"):
             continue
         style = style_of(kind)
         attrs = _node_attrs(Node(f"legend {kind}", kind, kind, kind), None)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from compiler.diagram.model import Node, build_diagram, shorten
+from compiler.diagram.model import Node, build_diagram
 from compiler.diagram.overlay import Overlay, TaskStyle, node_style
 from compiler.diagram.styles import GREYED, style_of
 
@@ -20,6 +20,7 @@ __all__ = ["escape_label", "to_mermaid"]
 # Mermaid shape brackets per Graphviz shape.
 _SHAPES = {
     "circle": ("((", "))"),
+    "point": ("((", "))"),
     "doublecircle": ("(((", ")))"),
     "diamond": ("{", "}"),
     "hexagon": ("{{", "}}"),
@@ -66,6 +67,8 @@ def _label(node: Node, ts: TaskStyle | None) -> str:
     style = style_of(node.kind)
     if node.kind in ("START", "END"):
         return escape_label(node.title)
+    if node.kind == "LOOP_END":
+        return " "
     if style.bar:
         parts = [f"<b>{escape_label(node.title)}</b>", escape_label(node.subtitle)]
         if ts is not None and not ts.greyed:
@@ -126,7 +129,7 @@ def to_mermaid(
     link_styles: list[str] = []
     for index, edge in enumerate(diagram.edges):
         arrow = "-.->" if edge.kind in ("dynamic", "loop_back") else "-->"
-        label = f'|"{escape_label(shorten(edge.label, 40))}"|' if edge.label else ""
+        label = f'|"{escape_label(edge.label)}"|' if edge.label else ""
         lines.append(f"    {ids(edge.source)} {arrow}{label} {ids(edge.target)}")
         if overlay is not None and edge.key is not None and edge.key in overlay.edges:
             colour = overlay.edges[edge.key]

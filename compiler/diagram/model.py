@@ -22,6 +22,7 @@ START_ID = "__start__"
 END_ID = "__end__"
 _MAX_DEPTH = 4  # nested sub-workflow expansion stops here
 _DETAIL = 34  # characters of detail shown under a label
+_EDGE = 44  # characters of an edge label
 
 
 @attrs.frozen
@@ -177,8 +178,7 @@ class _Builder:
             exits: list[Exit] = []
             cases = task.get("decisionCases")
             for case, branch in cases.items() if isinstance(cases, Mapping) else []:
-                label = str(case)
-                entry: Exit = (node_id, "case", label, (ref_key, label))
+                entry: Exit = (node_id, "case", shorten(case, _EDGE), (ref_key, str(case)))
                 exits += self.task_list(branch, [entry], ctx)
             default: Exit = (node_id, "case", "default", (ref_key, "default"))
             return exits + self.task_list(task.get("defaultCase"), [default], ctx)
@@ -215,7 +215,12 @@ class _Builder:
         inner = _Context(ctx.prefix, cluster.id, ctx.top_level, ctx.expanding)
         body = self.task_list(task.get("loopOver"), [(node.id, "loop", "", None)], inner)
         condition = task.get("loopCondition")
-        label = f"while {shorten(condition, 40)}" if condition else "repeat"
+        label = shorten(f"while {condition}", _EDGE) if condition else "repeat"
+        if len(body) > 1:  # several ends (a switch, a fork without join): meet at one point
+            end = Node(self.new_id(f"{node.id}/end"), "LOOP_END", "", "", top_level=ctx.top_level)
+            self.add_node(end, cluster.id)
+            self.connect(body, end.id)
+            body = [(end.id, "sequence", "", None)]
         for source, _, _, _ in body:
             self.edges.append(Edge(source, node.id, "loop_back", label))
         if len(body) == 1 and body[0][0] == node.id:  # an empty body: leave from the loop node

@@ -68,8 +68,8 @@ def format_duration(ms: int) -> str:
     return f"{big[0]} {big[1]}" + (f" {small[0]} {small[1]}" if small[0] else "")
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+def _plural(count: int, word: str, words: str = "") -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {words or word + 's'}"
 
 
 def _walk(tasks: object, found: dict[str, Mapping[str, Any]]) -> None:
@@ -181,15 +181,16 @@ def _style(group: _Grouped) -> TaskStyle:
             lines.append(_plural(len(group.attempts), "attempt"))
     elif len(group.attempts) > 1:
         retries = len(group.attempts) - 1
-        lines.append(f"{_plural(len(group.attempts), 'attempt')} · {_plural(retries, 'retry')}")
+        lines.append(
+            f"{_plural(len(group.attempts), 'attempt')} · {_plural(retries, 'retry', 'retries')}"
+        )
     if group.branches:
         failed = sum(
             1
             for t in group.branches.values()
             if str(t.get("status")) not in ("COMPLETED", "COMPLETED_WITH_ERRORS", "SKIPPED")
         )
-        count = len(group.branches)
-        text = f"{count} branch" if count == 1 else f"{count} branches"
+        text = _plural(len(group.branches), "branch", "branches")
         lines.append(text + (f" · {failed} not completed" if failed else ""))
     everything = [*group.attempts, *group.branches.values()]
     starts = [_int(t.get("startTime")) or _int(t.get("scheduledTime")) for t in everything]
@@ -278,8 +279,10 @@ def node_style(node: Node, diagram: Diagram, overlay: Overlay | None) -> TaskSty
         fork = diagram.node(node.follows)
         own = node_style(fork, diagram, overlay)
         return TaskStyle(GREYED[0], greyed=True) if own is not None and own.greyed else None
-    if node.key is not None and node.key in overlay.tasks:
+    if node.key is None:  # START, END, a loop's meeting point
+        return None
+    if node.key in overlay.tasks:
         return overlay.tasks[node.key]
-    if overlay.grey_others and node.top_level and node.kind not in ("START", "END"):
+    if overlay.grey_others and node.top_level:
         return TaskStyle(GREYED[0], greyed=True)
     return None

@@ -64,6 +64,7 @@ _STYLES: dict[str, Style] = {
                             bar=True),
     "DYNAMIC_BRANCHES": Style("box", "#ffffff", "#78909c", "the dynamic fork's branches",
                               rounded=True),
+    "LOOP_END": Style("point", "#9a9a32", "#9a9a32", "where a loop body's paths meet"),
     "OTHER": Style("box", "#fafafa", "#8c8c8c", "other system task"),
 }
 # fmt: on
