@@ -36,6 +36,26 @@ def kyc_with_retries() -> Run:
     raise KeyError("kyc")
 
 
+def image_fork_with_retries() -> Run:
+    """Both branches of image_fork: the jpg resize times out once, the webp upload fails twice."""
+    from examples.image_fork import image_multiple_convert_resize
+
+    image = {
+        "file_location": "https://cdn.example.com/u/cat.png",
+        "output_width": 300,
+        "output_height": 200,
+    }
+    sim = Simulator()
+    sim.mock("image_convert_resize_jpg").times_out().then_completes(
+        {"file_location": "/tmp/image-worker/cat-300x200-fit.jpg", "content_type": "image/jpeg"},
+        after=timedelta(seconds=40),
+    )
+    sim.mock("upload_toS3_webp").fails(
+        times=2, after=timedelta(seconds=8), reason="503 Slow Down"
+    ).then_completes({"s3_url": "s3://images/cat-300x200.webp"}, after=timedelta(seconds=6))
+    return sim.run(image_multiple_convert_resize, input=image)
+
+
 def big_workflow(tasks: int = 200, branches: int = 4) -> dict[str, Any]:
     """A FORK_JOIN of ``branches`` branches with ``tasks`` SIMPLE tasks in all."""
     per = tasks // branches

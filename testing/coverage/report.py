@@ -142,7 +142,7 @@ def overlay_for(cov: WorkflowCoverage) -> Any:
 
 def write_html(data: CoverageData, directory: str | Path) -> Path:
     """Write ``index.html`` and one page per workflow (diagram coloured by coverage)."""
-    from testing.report.html import diagram_svg, environment
+    from testing.report.html import diagram_svg, environment, is_tall
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
@@ -162,6 +162,7 @@ def write_html(data: CoverageData, directory: str | Path) -> Path:
                 cov=row.coverage,
                 points=points,
                 diagram=svg,
+                diagram_tall=is_tall(svg),
                 diagram_missing=why,
                 covered=COVERED,
                 missed=MISSED,

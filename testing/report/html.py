@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from testing.report.colours import STATUS_COLOURS, status_colour
+from testing.report.colours import STATUS_COLOURS, status_colour, status_fill
 from testing.report.data import ReportData, format_duration, format_offset, read_execution
 from testing.report.timeline import axis_svg, timeline_svg
 
@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 
 __all__ = ["diagram_svg", "render_report", "write_report"]
 
+_SIZE = re.compile(r'<svg[^>]*?\bheight="([0-9.]+)(pt|px)?"')
+#: A diagram taller than this (in pt) is shown at full size in a scrolling box instead of shrunk
+#: to fit the window, where its labels would be too small to read.
+TALL_PT = 1100.0
 _PROLOG = re.compile(r"^\s*(<\?xml[^>]*>\s*)?(<!DOCTYPE[^>]*>\s*)?(<!--.*?-->\s*)*", re.DOTALL)
 
 
@@ -62,6 +66,12 @@ def diagram_svg(
     return _PROLOG.sub("", svg, count=1).strip(), None
 
 
+def is_tall(svg: str | None) -> bool:
+    """True when the diagram is too tall to shrink into the window legibly."""
+    found = _SIZE.search(svg or "")
+    return bool(found) and float(found.group(1)) > TALL_PT
+
+
 def _run_overlay(execution: Mapping[str, Any]) -> Any:
     try:
         from compiler.diagram import run_overlay
@@ -72,7 +82,7 @@ def _run_overlay(execution: Mapping[str, Any]) -> Any:
 
 def _legend() -> list[tuple[str, str]]:
     shown = ("COMPLETED", "FAILED", "TIMED_OUT", "IN_PROGRESS", "CANCELED", "SKIPPED")
-    return [(status, STATUS_COLOURS[status]) for status in shown]
+    return [(status, status_fill(status), STATUS_COLOURS[status]) for status in shown]
 
 
 def render_report(
@@ -101,6 +111,7 @@ def render_report(
         data=data,
         duration=None if data.end is None else format_duration(data.end),
         diagram=svg,
+        diagram_tall=is_tall(svg),
         diagram_missing=why,
         axis=axis_svg(data),
         timeline=timeline_svg(data),

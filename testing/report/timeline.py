@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from html import escape
 
-from testing.report.colours import QUEUE, status_colour
+from testing.report.colours import QUEUE, status_colour, status_fill
 from testing.report.data import Attempt, ReportData, format_duration, format_offset
 
 __all__ = ["TICK_STEPS", "axis_ticks", "timeline_svg"]
@@ -145,6 +145,7 @@ def _attempt_svg(
     bar_y = top + (ROW_H - BAR_H) / 2
     mid = top + ROW_H / 2
     colour = status_colour(attempt.status)
+    fill = status_fill(attempt.status)
     parts = [f'<g class="attempt" data-status="{escape(attempt.status)}">']
     parts.append(f"<title>{_title(attempt, attempts)}</title>")
     if previous is not None and previous.end is not None:
@@ -169,19 +170,19 @@ def _attempt_svg(
         queue_to = attempt.end if attempt.end is not None else span
     if queue_to > queue_from and (previous is None or attempt.start is None):
         x1, x2 = scale.x(queue_from), scale.x(queue_to)
-        dashed = ' stroke-dasharray="3 2"' if attempt.start is None else ""
+        edge = colour if attempt.start is None else "#9aa5b1"  # never started: its status edge
         parts.append(
             f'<rect x="{_f(x1)}" y="{_f(bar_y)}" width="{_f(max(x2 - x1, 1.0))}" '
-            f'height="{BAR_H}" rx="2" fill="{QUEUE}" stroke="{colour}" stroke-width="0.8"'
-            f'{dashed} class="queue"/>'
+            f'height="{BAR_H}" rx="2" fill="{QUEUE}" stroke="{edge}" stroke-width="0.8" '
+            'stroke-dasharray="2 2" class="queue"/>'
         )
     if attempt.start is not None:
         end = attempt.end if attempt.end is not None else span
         x1, x2 = scale.x(attempt.start), scale.x(end)
-        running = ' stroke-dasharray="3 2" fill-opacity="0.55"' if attempt.end is None else ""
+        running = ' stroke-dasharray="3 2"' if attempt.end is None else ""
         parts.append(
             f'<rect x="{_f(x1)}" y="{_f(bar_y)}" width="{_f(max(x2 - x1, 2.5))}" '
-            f'height="{BAR_H}" rx="2" fill="{colour}" stroke="{colour}"{running} class="run"/>'
+            f'height="{BAR_H}" rx="2" fill="{fill}" stroke="{colour}"{running} class="run"/>'
         )
     if attempt.timed_out:
         at = attempt.end if attempt.end is not None else span

@@ -16,7 +16,13 @@ from typing import Any
 import pytest
 
 from testing.report import write_report
-from tests.report_scenarios import EXAMPLES, big_run, example_run, kyc_with_retries
+from tests.report_scenarios import (
+    EXAMPLES,
+    big_run,
+    example_run,
+    image_fork_with_retries,
+    kyc_with_retries,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "report-screens"
@@ -78,6 +84,8 @@ def open_report(browser: Any, html: Path, shot: Path) -> dict[str, Any]:
             }.items()
         }
         bars = page.locator("#timeline g.attempt rect.run").count()
+        timeouts = page.locator("#timeline path.timeout").count()
+        failed_bars = page.locator('#timeline g.attempt[data-status="FAILED"] rect.run').count()
         shot.parent.mkdir(parents=True, exist_ok=True)
         png = page.screenshot(path=str(shot), full_page=True)
     finally:
@@ -85,7 +93,13 @@ def open_report(browser: Any, html: Path, shot: Path) -> dict[str, Any]:
     assert errors == [], errors
     assert failed == [], failed
     assert [u for u in requests if not u.startswith("file:")] == [], "the report fetched something"
-    return {"boxes": boxes, "bars": bars, "png": png}
+    return {
+        "boxes": boxes,
+        "bars": bars,
+        "timeouts": timeouts,
+        "failed_bars": failed_bars,
+        "png": png,
+    }
 
 
 def check_boxes(boxes: dict[str, Any]) -> None:
@@ -107,11 +121,20 @@ def test_example_report_in_a_browser(browser: Any, example: str, tmp_path: Path)
     assert len(seen["png"]) > 20_000
 
 
-def test_report_with_retries_in_a_browser(browser: Any, tmp_path: Path) -> None:
-    """Retries show as several bars on one row with the failed attempts in the failure colour."""
-    html = write_report(kyc_with_retries(), tmp_path / "kyc-retries.html")
-    seen = open_report(browser, html, SHOTS / "report-kyc-retries.png")
+@pytest.mark.parametrize(
+    ("name", "make"), [("kyc-retries", kyc_with_retries), ("image-fork-retries", image_fork_with_retries)]
+)
+def test_report_with_retries_in_a_browser(browser: Any, name: str, make: Any, tmp_path: Path) -> None:
+    """Retries and timeouts show on the task's row: one bar per attempt, a marker per timeout."""
+    run = make()
+    html = write_report(run, tmp_path / f"{name}.html")
+    seen = open_report(browser, html, SHOTS / f"report-{name}.png")
     check_boxes(seen["boxes"])
+    assert seen["bars"] == sum(1 for t in run.tasks if t["startTime"])
+    assert seen["timeouts"] == sum(1 for t in run.tasks if t["status"] == "TIMED_OUT")
+    assert seen["failed_bars"] == sum(1 for t in run.tasks if t["status"] == "FAILED")
+    width, _ = png_size(seen["png"])
+    assert width == VIEWPORT["width"]  # nothing wider than the window
     assert len(seen["png"]) > 20_000
 
 
