@@ -69,14 +69,10 @@ def run_request(args: argparse.Namespace) -> Run:
     if definition is None:
         name = request.get("name")
         if not name:
-            raise _InputError(
-                f"{args.request}: $: the request has neither workflowDef nor name"
-            )
+            raise _InputError(f"{args.request}: $: the request has neither workflowDef nor name")
         definition = sim.workflows.get((str(name), int(request.get("version") or 1)))
         if definition is None:
-            raise _InputError(
-                f"{args.request}: $.name: workflow '{name}' is not among --workflows"
-            )
+            raise _InputError(f"{args.request}: $.name: workflow '{name}' is not among --workflows")
     mocks = Mocks.from_conductor(request.get("taskRefToMockOutput") or {})
     for ref, sub in (request.get("subWorkflowTestRequest") or {}).items():
         if isinstance(sub, dict):

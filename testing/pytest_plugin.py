@@ -17,7 +17,7 @@ import pytest
 if TYPE_CHECKING:
     from testing.coverage.session import CoverageSession
 
-_COVERAGE = pytest.StashKey["CoverageSession"]()
+_COVERAGE: pytest.StashKey[CoverageSession] = pytest.StashKey()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -71,7 +71,12 @@ def big_workflow(tasks: int = 200, branches: int = 4) -> dict[str, Any]:
         "name": "big_batch",
         "version": 1,
         "tasks": [
-            {"name": "fan_out", "taskReferenceName": "fan_out", "type": "FORK_JOIN", "forkTasks": fork},
+            {
+                "name": "fan_out",
+                "taskReferenceName": "fan_out",
+                "type": "FORK_JOIN",
+                "forkTasks": fork,
+            },
             {"name": "join", "taskReferenceName": "join", "type": "JOIN", "joinOn": join_on},
         ],
     }
@@ -98,7 +103,9 @@ def big_run(tasks: int = 200) -> Run:
             ref = f"step_{b}_{i:03d}"
             mock = sim.mock(ref)
             if i % 17 == 5:
-                mock.fails(times=1, after=timedelta(seconds=40)).then_completes({}, after=timedelta(seconds=20))
+                mock.fails(times=1, after=timedelta(seconds=40)).then_completes(
+                    {}, after=timedelta(seconds=20)
+                )
             elif i % 23 == 11:
                 mock.times_out().then_completes({}, after=timedelta(seconds=10))
             else:

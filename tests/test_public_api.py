@@ -121,3 +121,14 @@ def test_testing_public_names_are_pinned_and_resolve() -> None:
     ]
     for name in testing.__all__:
         assert getattr(testing, name) is not None
+
+
+def test_report_and_coverage_public_names() -> None:
+    """``testing.report.__all__`` is pinned, and every name resolves lazily."""
+    import testing.report
+
+    assert sorted(testing.report.__all__) == ["ExecutionError", "render_report", "write_report"]
+    for name in testing.report.__all__:
+        assert getattr(testing.report, name) is not None
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        testing.report.nope  # noqa: B018

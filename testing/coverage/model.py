@@ -162,7 +162,9 @@ def _case_label(task: Mapping[str, Any], wt: Mapping[str, Any]) -> str | None:
     return label
 
 
-def observe(execution: Mapping[str, Any], points: Points, definition: Mapping[str, Any]) -> dict[str, Any]:
+def observe(
+    execution: Mapping[str, Any], points: Points, definition: Mapping[str, Any]
+) -> dict[str, Any]:
     """The task references, branch keys and loop iteration buckets one execution covered."""
     by_ref = {str(t["taskReferenceName"]): t for t in _walk(definition.get("tasks"))}
     ran: set[str] = set()

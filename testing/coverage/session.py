@@ -37,7 +37,9 @@ class CoverageSession:
         data = Path(config.getoption("flowdsl_cov_data") or ".flowdsl-cov")
         self.data_path = data if data.is_absolute() else root / data
         html = config.getoption("flowdsl_cov_html")
-        self.html_dir = None if not html else (Path(html) if Path(html).is_absolute() else root / html)
+        self.html_dir = (
+            None if not html else (Path(html) if Path(html).is_absolute() else root / html)
+        )
         self.fail_under: float | None = config.getoption("flowdsl_cov_fail_under")
         self.worker: str | None = getattr(config, "workerinput", {}).get("workerid")
         self.data = CoverageData()

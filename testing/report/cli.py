@@ -62,6 +62,7 @@ def _report(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    errors: tuple[type[Exception], ...] = (ExecutionError, LoadError, ValueError, *input_errors())
     try:
         definition = _load_definition(args.definition) if args.definition else None
         if args.execution:
@@ -72,7 +73,7 @@ def _report(args: argparse.Namespace) -> int:
             run = run_request(args)
             html = render_report(run.execution, definition=definition, children=run.children)
             status = run.status
-    except (ExecutionError, LoadError, ValueError, *input_errors()) as err:
+    except errors as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     out = Path(args.output)

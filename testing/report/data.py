@@ -99,7 +99,9 @@ def read_execution(execution: Any, *, file: str = "<execution>") -> ReportData:
     if not isinstance(tasks, Sequence) or isinstance(tasks, str):
         msg = f"{file}: $.tasks: expected the list of task attempts (export the execution with includeTasks=true)"
         raise ExecutionError(msg)
-    created = _number(execution.get("createTime") or execution.get("startTime"), f"{file}: $.createTime")
+    created = _number(
+        execution.get("createTime") or execution.get("startTime"), f"{file}: $.createTime"
+    )
     attempts = []
     last = 0
     for index, task in enumerate(tasks):
@@ -127,7 +129,9 @@ def read_execution(execution: Any, *, file: str = "<execution>") -> ReportData:
                 start=start,
                 end=end,
                 reason=str(reason) if reason else None,
-                delay_s=int(task.get("startDelayInSeconds") or task.get("callbackAfterSeconds") or 0),
+                delay_s=int(
+                    task.get("startDelayInSeconds") or task.get("callbackAfterSeconds") or 0
+                ),
                 index=index,
                 timed_out=status == "TIMED_OUT",
             )

@@ -69,7 +69,7 @@ def diagram_svg(
 def is_tall(svg: str | None) -> bool:
     """True when the diagram is too tall to shrink into the window legibly."""
     found = _SIZE.search(svg or "")
-    return bool(found) and float(found.group(1)) > TALL_PT
+    return found is not None and float(found.group(1)) > TALL_PT
 
 
 def _run_overlay(execution: Mapping[str, Any]) -> Any:
@@ -80,7 +80,7 @@ def _run_overlay(execution: Mapping[str, Any]) -> Any:
     return run_overlay(execution)
 
 
-def _legend() -> list[tuple[str, str]]:
+def _legend() -> list[tuple[str, str, str]]:
     shown = ("COMPLETED", "FAILED", "TIMED_OUT", "IN_PROGRESS", "CANCELED", "SKIPPED")
     return [(status, status_fill(status), STATUS_COLOURS[status]) for status in shown]
 

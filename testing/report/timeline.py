@@ -187,8 +187,6 @@ def _attempt_svg(
     if attempt.timed_out:
         at = attempt.end if attempt.end is not None else span
         x = scale.x(at) + 1
-        parts.append(
-            f'<path d="M{_f(x)} {_f(mid - 6)} l5 6 l-5 6 l-5 -6 z" class="timeout"/>'
-        )
+        parts.append(f'<path d="M{_f(x)} {_f(mid - 6)} l5 6 l-5 6 l-5 -6 z" class="timeout"/>')
     parts.append("</g>")
     return "".join(parts)

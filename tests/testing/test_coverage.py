@@ -45,7 +45,12 @@ SHAPES = {
             "type": "FORK_JOIN",
             "forkTasks": [[simple("left")], [simple("right")]],
         },
-        {"name": "fan_join", "taskReferenceName": "fan_join", "type": "JOIN", "joinOn": ["left", "right"]},
+        {
+            "name": "fan_join",
+            "taskReferenceName": "fan_join",
+            "type": "JOIN",
+            "joinOn": ["left", "right"],
+        },
         {
             "name": "loop",
             "taskReferenceName": "loop",
@@ -80,7 +85,10 @@ def test_points_of_a_definition() -> None:
         "loop:loop:entered",
     ]
     assert points.loops == ("loop",)
-    dynamic = {"name": "d", "tasks": [{"name": "x", "taskReferenceName": "x", "type": "FORK_JOIN_DYNAMIC"}]}
+    dynamic = {
+        "name": "d",
+        "tasks": [{"name": "x", "taskReferenceName": "x", "type": "FORK_JOIN_DYNAMIC"}],
+    }
     assert points_of(dynamic).branches == (Branch("dynamic", "x", "forked"),)
 
 
@@ -104,7 +112,19 @@ def test_runs_add_up_to_the_coverage() -> None:
     assert (tasks_hit, tasks, hit, total) == (9, 9, 5, 6)
     assert [b.describe() for b in missing] == ["switch route: case 'b'"]
     lines = terminal_lines(rows(data))
-    assert lines[2].split() == ["shapes", "v3", "2", "9/9", "100%", "5/6", "83%", "switch", "route:", "case", "'b'"]
+    assert lines[2].split() == [
+        "shapes",
+        "v3",
+        "2",
+        "9/9",
+        "100%",
+        "5/6",
+        "83%",
+        "switch",
+        "route:",
+        "case",
+        "'b'",
+    ]
     assert lines[-1].split()[-2:] == ["5/6", "83%"]
 
 
@@ -213,14 +233,19 @@ def test_plugin_reports_and_fails_under(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=2)
     assert result.ret == 0
     result.stdout.fnmatch_lines(
-        ["*flowdsl workflow coverage*", "shapes v3 * 2 * 9/9 100% * 5/6 * 83%  switch route: case 'b'"]
+        [
+            "*flowdsl workflow coverage*",
+            "shapes v3 * 2 * 9/9 100% * 5/6 * 83%  switch route: case 'b'",
+        ]
     )
     data = json.loads((pytester.path / ".flowdsl-cov").read_text())
     assert list(data["workflows"]) == [next(iter(data["workflows"]))]
     failed = pytester.runpytest("-p", "no:cacheprovider", "--flowdsl-cov-fail-under=90")
     failed.assert_outcomes(passed=2)
     assert failed.ret == 2
-    failed.stdout.fnmatch_lines(["FAIL: required workflow branch coverage of 90% not reached: 83.33%"])
+    failed.stdout.fnmatch_lines(
+        ["FAIL: required workflow branch coverage of 90% not reached: 83.33%"]
+    )
 
 
 def test_plugin_writes_html(pytester: pytest.Pytester) -> None:

@@ -165,14 +165,17 @@ def test_cli_report_of_a_request(tmp_path: Path, capsys: pytest.CaptureFixture[s
         "workflowDef": WF,
         "input": {"n": 1},
         "taskRefToMockOutput": {
-            "upload": [{"status": "FAILED", "output": {}}, {"status": "COMPLETED", "output": {"u": 1}}]
+            "upload": [
+                {"status": "FAILED", "output": {}},
+                {"status": "COMPLETED", "output": {"u": 1}},
+            ]
         },
     }
     (tmp_path / "req.json").write_text(json.dumps(request))
     out = tmp_path / "r.html"
     assert main(["report", str(tmp_path / "req.json"), "-o", str(out)]) == 0
     html = out.read_text()
-    assert "wf <span class=\"muted\">v2</span>" in html
+    assert 'wf <span class="muted">v2</span>' in html
     assert html.count('data-status="FAILED"') == 1
     assert "wrote" in capsys.readouterr().err
 

@@ -122,9 +122,12 @@ def test_example_report_in_a_browser(browser: Any, example: str, tmp_path: Path)
 
 
 @pytest.mark.parametrize(
-    ("name", "make"), [("kyc-retries", kyc_with_retries), ("image-fork-retries", image_fork_with_retries)]
+    ("name", "make"),
+    [("kyc-retries", kyc_with_retries), ("image-fork-retries", image_fork_with_retries)],
 )
-def test_report_with_retries_in_a_browser(browser: Any, name: str, make: Any, tmp_path: Path) -> None:
+def test_report_with_retries_in_a_browser(
+    browser: Any, name: str, make: Any, tmp_path: Path
+) -> None:
     """Retries and timeouts show on the task's row: one bar per attempt, a marker per timeout."""
     run = make()
     html = write_report(run, tmp_path / f"{name}.html")
