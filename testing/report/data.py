@@ -108,6 +108,12 @@ def read_execution(execution: Any, *, file: str = "<execution>") -> ReportData:
         where = f"{file}: $.tasks[{index}]"
         if not isinstance(task, Mapping) or not isinstance(task.get("referenceTaskName"), str):
             msg = f"{where}: expected a task object with a 'referenceTaskName' string"
+            if isinstance(task, Mapping) and "taskReferenceName" in task:
+                msg += (
+                    " (this is a WorkflowDef, not an execution: export a run with "
+                    "GET /api/workflow/{id}?includeTasks=true, or simulate one with "
+                    "`flowdsl report REQUEST.json`)"
+                )
             raise ExecutionError(msg)
         scheduled_abs = _number(task.get("scheduledTime"), f"{where}.scheduledTime")
         start_abs = _number(task.get("startTime"), f"{where}.startTime")

@@ -54,15 +54,15 @@ def diagram_svg(
     """(inline SVG, None) of the workflow diagram, or (None, why not) when it cannot be drawn."""
     if definition is None:
         return None, "the execution embeds no workflowDefinition (pass --definition DEF.json)"
-    try:
-        from compiler.diagram import render, to_dot
-    except ImportError as err:  # pragma: no cover - the diagram layer ships with the compiler
-        return None, f"the diagram layer is not available ({err})"
+    from compiler.diagram import RenderError, render, to_dot
+
     kwargs: dict[str, Any] = {"overlay": overlay}
     if definitions:
         kwargs["definitions"] = definitions
-    dot = to_dot(definition, **kwargs)
-    svg = render(dot, "svg").decode("utf-8")
+    try:
+        svg = render(to_dot(definition, **kwargs), "svg").decode("utf-8")
+    except (RenderError, ValueError) as err:
+        return None, f"the diagram could not be drawn ({err})"
     return _PROLOG.sub("", svg, count=1).strip(), None
 
 
@@ -73,11 +73,17 @@ def is_tall(svg: str | None) -> bool:
 
 
 def _run_overlay(execution: Mapping[str, Any]) -> Any:
-    try:
-        from compiler.diagram import run_overlay
-    except ImportError:  # pragma: no cover - see diagram_svg
-        return None
+    from compiler.diagram import run_overlay
+
     return run_overlay(execution)
+
+
+def _utc(ms: int) -> str:
+    """An epoch-ms time as a UTC date and time (the run's own clock, never the wall clock)."""
+    from datetime import UTC, datetime
+
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S") + f".{ms % 1000:03d} UTC"
 
 
 def _legend() -> list[tuple[str, str, str]]:
@@ -110,6 +116,7 @@ def render_report(
     return template.render(
         data=data,
         duration=None if data.end is None else format_duration(data.end),
+        started=_utc(data.start_ms),
         diagram=svg,
         diagram_tall=is_tall(svg),
         diagram_missing=why,

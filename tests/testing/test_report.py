@@ -148,6 +148,10 @@ def test_long_references_are_cut_with_the_full_one_in_the_title() -> None:
         ({"tasks": "x"}, "$.tasks: expected the list of task attempts"),
         ({"tasks": [{"status": "COMPLETED"}]}, "$.tasks[0]: expected a task object"),
         (
+            {"name": "wf", "tasks": [{"taskReferenceName": "a"}]},
+            "string (this is a WorkflowDef, not an execution",
+        ),
+        (
             {"tasks": [{"referenceTaskName": "a", "scheduledTime": "soon"}]},
             "$.tasks[0].scheduledTime: expected a time in epoch milliseconds",
         ),
