@@ -103,7 +103,8 @@ def _node_attrs(node: Node, ts: TaskStyle | None) -> dict[str, Any]:
     return attrs
 
 
-def _edge_attrs(edge: Edge, overlay: Overlay | None) -> dict[str, Any]:
+def _edge_attrs(edge: Edge, overlay: Overlay | None, greyed: frozenset[str]) -> dict[str, Any]:
+    """An edge's attributes; with an overlay, edges touching a greyed node are grey too."""
     attrs: dict[str, Any] = {}
     if edge.label:
         attrs["label"] = _plain(f" {edge.label} ")
@@ -116,6 +117,8 @@ def _edge_attrs(edge: Edge, overlay: Overlay | None) -> dict[str, Any]:
     if overlay is not None and edge.key is not None and edge.key in overlay.edges:
         colour = overlay.edges[edge.key]
         attrs.update(color=colour, fontcolor=colour, penwidth="2.2")
+    elif edge.source in greyed or edge.target in greyed:
+        attrs.update(color=GREYED[1], fontcolor=GREYED[2])
     return attrs
 
 
@@ -147,7 +150,7 @@ def _emit(
             _emit(sub, diagram, item, node_attrs)
 
 
-def _legend(graph: Any, diagram: Diagram, overlay: Overlay | None) -> None:
+def _legend(graph: Any, diagram: Diagram, overlay: Overlay | None, greyed: bool) -> None:
     entries: list[tuple[str, dict[str, Any]]] = []
     for kind in diagram.kinds:
         if kind in ("START", "END", "LOOP_END"):
@@ -169,7 +172,7 @@ def _legend(graph: Any, diagram: Diagram, overlay: Overlay | None) -> None:
                 (f"legend {status}", {"shape": "box", "style": "rounded,filled", "fillcolor": fill,
                                       "color": "#90a4ae", "label": _html([_esc(str(status))])})
             )  # fmt: skip
-        if overlay.grey_others or any(ts.greyed for ts in overlay.tasks.values()):
+        if greyed:
             entries.append(
                 ("legend greyed", {"shape": "box", "style": "rounded,filled,dashed",
                                    "fillcolor": GREYED[0], "color": GREYED[1],
@@ -236,10 +239,12 @@ def to_dot(
             "arrowsize": "0.7",
         },
     )
-    node_attrs = {n.id: _node_attrs(n, node_style(n, diagram, overlay)) for n in diagram.nodes}
+    styles = {n.id: node_style(n, diagram, overlay) for n in diagram.nodes}
+    greyed = frozenset(n for n, ts in styles.items() if ts is not None and ts.greyed)
+    node_attrs = {n.id: _node_attrs(n, styles[n.id]) for n in diagram.nodes}
     _emit(graph, diagram, None, node_attrs)
     for edge in diagram.edges:
-        graph.edge(_plain(edge.source), _plain(edge.target), **_edge_attrs(edge, overlay))
+        graph.edge(_plain(edge.source), _plain(edge.target), **_edge_attrs(edge, overlay, greyed))
     if legend:
-        _legend(graph, diagram, overlay)
+        _legend(graph, diagram, overlay, bool(greyed))
     return str(graph.source)

@@ -173,3 +173,39 @@ def test_the_installed_command(tmp_path: Path) -> None:
         check=False,
     )
     assert "render" in helped.stdout
+
+
+def test_an_execution_of_another_workflow_warns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path / "run.json", {"workflowName": "other", "tasks": []})
+    code, _, err = run(capsys, str(KYC_JSON), "-o", str(tmp_path / "x.dot"), "--execution", path)
+    assert code == 0
+    assert "is a run of workflow 'other', not of 'kyc_onboarding'" in err
+
+
+def test_a_test_request_draws_the_workflow_under_test(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    child = {"name": "child", "version": 1, "tasks": [{"name": "c", "taskReferenceName": "c"}]}
+    parent = {
+        "name": "parent",
+        "version": 1,
+        "tasks": [
+            {
+                "name": "s",
+                "taskReferenceName": "s",
+                "type": "SUB_WORKFLOW",
+                "subWorkflowParam": {"name": "child", "version": 1},
+            }
+        ],
+    }
+    request = {
+        "workflowDef": parent,
+        "taskRefToMockOutput": {},
+        "subWorkflowTestRequest": {"s": {"workflowDef": child, "taskRefToMockOutput": {}}},
+    }
+    path = write(tmp_path / "request.json", request)
+    code, stdout, _ = run(capsys, path, "-o", str(tmp_path / "x.dot"), "--expand-subworkflows")
+    assert code == 0 and "(parent)" in stdout
+    assert "s/c" in parse_dot((tmp_path / "x.dot").read_text()).nodes
