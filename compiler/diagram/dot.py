@@ -168,19 +168,16 @@ def _legend(graph: Any, diagram: Diagram, overlay: Overlay | None, greyed: bool)
         order = list(STATUS_COLOURS)
         statuses.sort(key=lambda s: (order.index(s[0]) if s[0] in order else len(order), s))
         for status, fill in statuses:
-            entries.append(
-                (f"legend {status}", {"shape": "box", "style": "rounded,filled", "fillcolor": fill,
-                                      "color": "#90a4ae", "label": _html([_esc(str(status))])})
-            )  # fmt: skip
+            label = _html([_esc(str(status))])
+            attrs = {"shape": "box", "style": "rounded,filled", "color": "#90a4ae", "label": label}
+            entries.append((f"legend status {status}", {**attrs, "fillcolor": fill}))
         if greyed:
-            entries.append(
-                ("legend greyed", {"shape": "box", "style": "rounded,filled,dashed",
-                                   "fillcolor": GREYED[0], "color": GREYED[1],
-                                   "fontcolor": GREYED[2], "label": "did not run"})
-            )  # fmt: skip
+            attrs = {"shape": "box", "style": "rounded,filled,dashed", "label": "not reached"}
+            grey = dict(zip(("fillcolor", "color", "fontcolor"), GREYED, strict=True))
+            entries.append(("legend greyed", {**attrs, **grey}))
     with graph.subgraph(name="cluster_legend") as legend:
-        legend.attr(label="Legend", style="rounded", color="#cfd8dc", fontcolor=_LABEL,
-                    fontsize="10", labeljust="l")  # fmt: skip
+        frame = {"label": "Legend", "style": "rounded", "color": "#cfd8dc", "fontcolor": _LABEL}
+        legend.attr(**frame, fontsize="10", labeljust="l")
         legend.attr("node", fontsize="9", margin="0.1,0.03", height="0.3")
         for name, attrs in entries:
             legend.node(_plain(name), **attrs)

@@ -97,7 +97,7 @@ def test_the_overlay_in_dot() -> None:
     assert graph.edge("charge", "route").get("color") is None  # between tasks that ran
     assert graph.attrs["label"] == "pay v1 · COMPLETED · 41.0 s"
     legend = [n for n, c in graph.node_cluster.items() if c == "cluster_legend"]
-    assert legend[-2:] == ["legend COMPLETED", "legend greyed"]
+    assert legend[-2:] == ["legend status COMPLETED", "legend greyed"]
 
 
 def test_an_overlay_of_its_own_without_greying() -> None:
@@ -116,7 +116,7 @@ def test_an_overlay_of_its_own_without_greying() -> None:
     )
     assert graph.edge("route", "other")["color"] == "#654321"
     assert graph.attrs["label"] == "coverage"
-    assert "legend greyed" not in graph.nodes  # nothing greyed: no "did not run" entry
+    assert "legend greyed" not in graph.nodes  # nothing greyed: no "not reached" entry
 
 
 def test_loop_iterations_aggregate_onto_the_body_task() -> None:
