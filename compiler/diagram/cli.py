@@ -45,7 +45,8 @@ def _from_target(target: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]
     return own, list(found.values())
 
 
-def _from_json(path: str) -> list[dict[str, Any]]:
+def _from_json(path: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(the workflows to choose from, those and the sub-workflow definitions in the file)."""
     from compiler.loader import LoadError, load_file
 
     try:
@@ -57,7 +58,10 @@ def _from_json(path: str) -> list[dict[str, Any]]:
             f"error: {path}: $: holds no workflow definition ({loaded.kind}); "
             "fix: give a WorkflowDef file, a list of them, a bundle, a request or an execution"
         )
-    return [found.definition for found in loaded.workflows]
+    workflows = [found.definition for found in loaded.workflows]
+    if loaded.kind == "test-request":  # the workflow under test, then its sub-workflows
+        return workflows[:1], workflows
+    return workflows, workflows
 
 
 def _pick(
@@ -91,7 +95,7 @@ def _definitions(workflows: list[dict[str, Any]]) -> dict[str, Mapping[str, Any]
     return found
 
 
-def _execution(path: str) -> Any:
+def _execution(path: str, drawn: str) -> Any:
     from compiler.diagram.overlay import run_overlay
     from compiler.loader import LoadError, load_json_text
 
@@ -109,6 +113,13 @@ def _execution(path: str) -> Any:
         raise _Invalid(
             f"error: {path}: $: expected a workflow execution (an object with a 'tasks' list, "
             "as GET /api/workflow/{id}?includeTasks=true returns or flowdsl simulate writes)"
+        )
+    name = doc.get("workflowName") or (doc.get("workflowDefinition") or {}).get("name")
+    if isinstance(name, str) and name != drawn:
+        print(
+            f"warning: {path} is a run of workflow '{name}', not of '{drawn}'; "
+            "tasks are matched by reference name",
+            file=sys.stderr,
         )
     return run_overlay(doc)
 
@@ -140,11 +151,11 @@ def _render(args: argparse.Namespace) -> int:
     if target.endswith(".json"):
         if not Path(target).is_file():
             raise _Usage(f"no such file: {target}")
-        own = workflows = _from_json(target)
+        own, workflows = _from_json(target)
     else:
         own, workflows = _from_target(target)
     workflow = _pick(own, workflows, args.workflow, target)
-    overlay = _execution(args.execution) if args.execution else None
+    overlay = _execution(args.execution, str(workflow.get("name"))) if args.execution else None
     options: dict[str, Any] = {
         "definitions": _definitions(workflows),
         "overlay": overlay,

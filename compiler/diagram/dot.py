@@ -103,7 +103,8 @@ def _node_attrs(node: Node, ts: TaskStyle | None) -> dict[str, Any]:
     return attrs
 
 
-def _edge_attrs(edge: Edge, overlay: Overlay | None) -> dict[str, Any]:
+def _edge_attrs(edge: Edge, overlay: Overlay | None, greyed: frozenset[str]) -> dict[str, Any]:
+    """An edge's attributes; with an overlay, edges touching a greyed node are grey too."""
     attrs: dict[str, Any] = {}
     if edge.label:
         attrs["label"] = _plain(f" {edge.label} ")
@@ -116,6 +117,8 @@ def _edge_attrs(edge: Edge, overlay: Overlay | None) -> dict[str, Any]:
     if overlay is not None and edge.key is not None and edge.key in overlay.edges:
         colour = overlay.edges[edge.key]
         attrs.update(color=colour, fontcolor=colour, penwidth="2.2")
+    elif edge.source in greyed or edge.target in greyed:
+        attrs.update(color=GREYED[1], fontcolor=GREYED[2])
     return attrs
 
 
@@ -147,7 +150,7 @@ def _emit(
             _emit(sub, diagram, item, node_attrs)
 
 
-def _legend(graph: Any, diagram: Diagram, overlay: Overlay | None) -> None:
+def _legend(graph: Any, diagram: Diagram, overlay: Overlay | None, greyed: bool) -> None:
     entries: list[tuple[str, dict[str, Any]]] = []
     for kind in diagram.kinds:
         if kind in ("START", "END", "LOOP_END"):
@@ -165,19 +168,16 @@ def _legend(graph: Any, diagram: Diagram, overlay: Overlay | None) -> None:
         order = list(STATUS_COLOURS)
         statuses.sort(key=lambda s: (order.index(s[0]) if s[0] in order else len(order), s))
         for status, fill in statuses:
-            entries.append(
-                (f"legend {status}", {"shape": "box", "style": "rounded,filled", "fillcolor": fill,
-                                      "color": "#90a4ae", "label": _html([_esc(str(status))])})
-            )  # fmt: skip
-        if overlay.grey_others or any(ts.greyed for ts in overlay.tasks.values()):
-            entries.append(
-                ("legend greyed", {"shape": "box", "style": "rounded,filled,dashed",
-                                   "fillcolor": GREYED[0], "color": GREYED[1],
-                                   "fontcolor": GREYED[2], "label": "did not run"})
-            )  # fmt: skip
+            label = _html([_esc(str(status))])
+            attrs = {"shape": "box", "style": "rounded,filled", "color": "#90a4ae", "label": label}
+            entries.append((f"legend status {status}", {**attrs, "fillcolor": fill}))
+        if greyed:
+            attrs = {"shape": "box", "style": "rounded,filled,dashed", "label": "not reached"}
+            grey = dict(zip(("fillcolor", "color", "fontcolor"), GREYED, strict=True))
+            entries.append(("legend greyed", {**attrs, **grey}))
     with graph.subgraph(name="cluster_legend") as legend:
-        legend.attr(label="Legend", style="rounded", color="#cfd8dc", fontcolor=_LABEL,
-                    fontsize="10", labeljust="l")  # fmt: skip
+        frame = {"label": "Legend", "style": "rounded", "color": "#cfd8dc", "fontcolor": _LABEL}
+        legend.attr(**frame, fontsize="10", labeljust="l")
         legend.attr("node", fontsize="9", margin="0.1,0.03", height="0.3")
         for name, attrs in entries:
             legend.node(_plain(name), **attrs)
@@ -236,10 +236,12 @@ def to_dot(
             "arrowsize": "0.7",
         },
     )
-    node_attrs = {n.id: _node_attrs(n, node_style(n, diagram, overlay)) for n in diagram.nodes}
+    styles = {n.id: node_style(n, diagram, overlay) for n in diagram.nodes}
+    greyed = frozenset(n for n, ts in styles.items() if ts is not None and ts.greyed)
+    node_attrs = {n.id: _node_attrs(n, styles[n.id]) for n in diagram.nodes}
     _emit(graph, diagram, None, node_attrs)
     for edge in diagram.edges:
-        graph.edge(_plain(edge.source), _plain(edge.target), **_edge_attrs(edge, overlay))
+        graph.edge(_plain(edge.source), _plain(edge.target), **_edge_attrs(edge, overlay, greyed))
     if legend:
-        _legend(graph, diagram, overlay)
+        _legend(graph, diagram, overlay, bool(greyed))
     return str(graph.source)

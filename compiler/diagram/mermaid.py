@@ -112,6 +112,7 @@ def to_mermaid(
         title = overlay.title
     lines = ["---", f'title: "{escape_label(title)}"', "---", "flowchart TD"]
     styles = {n.id: node_style(n, diagram, overlay) for n in diagram.nodes}
+    greyed = {n for n, ts in styles.items() if ts is not None and ts.greyed}
     nodes = {n.id: n for n in diagram.nodes}
     clusters = {c.id: (i, c) for i, c in enumerate(diagram.clusters)}
 
@@ -134,6 +135,8 @@ def to_mermaid(
         if overlay is not None and edge.key is not None and edge.key in overlay.edges:
             colour = overlay.edges[edge.key]
             link_styles.append(f"    linkStyle {index} stroke:{colour},stroke-width:3px")
+        elif edge.source in greyed or edge.target in greyed:
+            link_styles.append(f"    linkStyle {index} stroke:{GREYED[1]}")
     used: dict[str, list[str]] = {}
     for node in diagram.nodes:
         used.setdefault(node.kind, []).append(ids(node.id))

@@ -163,8 +163,8 @@ class _Builder:
         subtitle = (name or "SIMPLE") if task_type == "SIMPLE" else task_type
         if kind in ("FORK_JOIN", "FORK_JOIN_DYNAMIC", "JOIN", "EXCLUSIVE_JOIN"):
             subtitle = task_type
-        node = Node(node_id, kind, task_type, shown, subtitle, _detail(task, task_type), key,
-                    ctx.top_level)  # fmt: skip
+        detail = _detail(task, task_type)
+        node = Node(node_id, kind, task_type, shown, subtitle, detail, key, ctx.top_level)
         if task_type == "DO_WHILE":
             return self.loop(task, node, entries, ctx)
         if task_type == "SUB_WORKFLOW" and self.expand:
@@ -194,9 +194,15 @@ class _Builder:
                     )
             return exits
         if task_type == "FORK_JOIN_DYNAMIC":
-            branches = Node(self.new_id(f"{node_id}/branches"), "DYNAMIC_BRANCHES", "",
-                            "dynamic branches", "one per element, made at run time",
-                            top_level=ctx.top_level, follows=node_id)  # fmt: skip
+            branches = Node(
+                self.new_id(f"{node_id}/branches"),
+                "DYNAMIC_BRANCHES",
+                "",
+                "dynamic branches",
+                "one per element, made at run time",
+                top_level=ctx.top_level,
+                follows=node_id,
+            )
             self.add_node(branches, ctx.cluster)
             self.edges.append(Edge(node_id, branches.id, "dynamic"))
             return [(branches.id, "dynamic", "", None)]

@@ -93,10 +93,11 @@ def test_the_overlay_in_dot() -> None:
     assert "COMPLETED" not in graph.label_text("other")
     taken = graph.edge("route", "card")
     assert (taken["color"], taken["penwidth"]) == (TAKEN_EDGE, "2.2")
-    assert "color" not in graph.edge("route", "other")
+    assert graph.edge("route", "other")["color"] == GREYED[1]  # leads to a task that never ran
+    assert graph.edge("charge", "route").get("color") is None  # between tasks that ran
     assert graph.attrs["label"] == "pay v1 · COMPLETED · 41.0 s"
     legend = [n for n, c in graph.node_cluster.items() if c == "cluster_legend"]
-    assert legend[-2:] == ["legend COMPLETED", "legend greyed"]
+    assert legend[-2:] == ["legend status COMPLETED", "legend greyed"]
 
 
 def test_an_overlay_of_its_own_without_greying() -> None:
@@ -115,6 +116,7 @@ def test_an_overlay_of_its_own_without_greying() -> None:
     )
     assert graph.edge("route", "other")["color"] == "#654321"
     assert graph.attrs["label"] == "coverage"
+    assert "legend greyed" not in graph.nodes  # nothing greyed: no "not reached" entry
 
 
 def test_loop_iterations_aggregate_onto_the_body_task() -> None:
@@ -217,5 +219,7 @@ def test_the_overlay_in_mermaid() -> None:
     assert f"    linkStyle {taken} stroke:{TAKEN_EDGE},stroke-width:3px" in lines
     assert "    style t_charge fill:#c8e6c9,color:#263238" in lines
     assert any(x.startswith("    style t_other fill:#f5f5f5") and "dasharray" in x for x in lines)
+    to_other = edges.index('t_route -->|"default"| t_other')
+    assert f"    linkStyle {to_other} stroke:{GREYED[1]}" in lines
     charge = next(x for x in lines if x.strip().startswith("t_charge("))
     assert "<b>COMPLETED</b>" in charge and "3 attempts · 2 retries · 41.0 s" in charge
