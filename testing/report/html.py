@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 __all__ = ["diagram_svg", "render_report", "write_report"]
 
 _SIZE = re.compile(r'<svg[^>]*?\bheight="([0-9.]+)(pt|px)?"')
-#: A diagram taller than this (in pt) is shown at full size in a scrolling box instead of shrunk
-#: to fit the window, where its labels would be too small to read.
-TALL_PT = 1100.0
+#: A diagram taller than this (in pt) gets a scroll box of its own, so that the timeline below it
+#: stays near the top of the page; a shorter one is shown whole (narrowed to the page if wider).
+TALL_PT = 2400.0
 _PROLOG = re.compile(r"^\s*(<\?xml[^>]*>\s*)?(<!DOCTYPE[^>]*>\s*)?(<!--.*?-->\s*)*", re.DOTALL)
 
 
@@ -115,7 +115,11 @@ def render_report(
     template = environment().get_template("report.html.j2")
     return template.render(
         data=data,
-        duration=None if data.end is None else format_duration(data.end),
+        duration=(
+            format_duration(data.end)
+            if data.end is not None
+            else f"{format_duration(data.span)} so far (still running)"
+        ),
         started=_utc(data.start_ms),
         diagram=svg,
         diagram_tall=is_tall(svg),

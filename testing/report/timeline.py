@@ -131,16 +131,44 @@ def timeline_svg(data: ReportData) -> str:
             f'<tspan class="count">{suffix}</tspan></text>'
         )
         previous: Attempt | None = None
+        hidden: list[str] = []  # retry gaps too narrow for their label
         for attempt in attempts:
-            out.append(_attempt_svg(attempt, previous, len(attempts), scale, top, data.span))
+            out.append(
+                _attempt_svg(attempt, previous, len(attempts), scale, top, data.span, hidden)
+            )
             previous = attempt
+        if hidden:
+            out.append(_row_note(attempts, hidden, scale, mid))
         out.append("</g>")
     out.append("</svg>")
     return "".join(out)
 
 
+def _row_note(attempts: list[Attempt], gaps: list[str], scale: _Scale, mid: float) -> str:
+    """The retry delays of a row whose gaps are too narrow to label, beside its bars."""
+    text = ("retry after " if len(gaps) == 1 else "retries after ") + ", ".join(gaps)
+    width = len(text) * 5.6
+    last = max((a.end or a.start or a.scheduled) for a in attempts)
+    after = scale.x(last) + 8
+    if after + width <= WIDTH - 4:
+        return f'<text x="{_f(after)}" y="{_f(mid + 3)}" class="gap">{escape(text)}</text>'
+    before = scale.x(min(a.scheduled for a in attempts)) - 6
+    if before - width >= LABEL_W + 4:
+        return (
+            f'<text x="{_f(before)}" y="{_f(mid + 3)}" text-anchor="end" class="gap">'
+            f"{escape(text)}</text>"
+        )
+    return ""  # no room: the hover titles still say it
+
+
 def _attempt_svg(
-    attempt: Attempt, previous: Attempt | None, attempts: int, scale: _Scale, top: int, span: int
+    attempt: Attempt,
+    previous: Attempt | None,
+    attempts: int,
+    scale: _Scale,
+    top: int,
+    span: int,
+    hidden: list[str],
 ) -> str:
     bar_y = top + (ROW_H - BAR_H) / 2
     mid = top + ROW_H / 2
@@ -156,12 +184,15 @@ def _attempt_svg(
             parts.append(
                 f'<line x1="{_f(x1)}" y1="{_f(mid)}" x2="{_f(x2)}" y2="{_f(mid)}" class="retry"/>'
             )
-            label = f"retry after {format_duration(until - previous.end)}"
+            wait = format_duration(until - previous.end)
+            label = f"retry after {wait}"
             if x2 - x1 > len(label) * 5.6 + 6:
                 parts.append(
                     f'<text x="{_f((x1 + x2) / 2)}" y="{_f(bar_y - 1)}" text-anchor="middle" '
                     f'class="gap">{escape(label)}</text>'
                 )
+            else:
+                hidden.append(wait)
     queue_from = attempt.scheduled
     if previous is not None and previous.end is not None:
         queue_from = max(queue_from, previous.end)
