@@ -312,3 +312,24 @@ def test_plugin_stays_lazy() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_html_pages_are_deterministic_and_grey_what_never_ran(tmp_path: Path) -> None:
+    """The same data gives the same pages; a task that never ran is greyed in the diagram."""
+    from testing.coverage.report import overlay_for, write_html
+
+    data = CoverageData()
+    data.add_run(sim().run(SHAPES, {"kind": "a", "times": 1}))
+    first = write_html(data, tmp_path / "one").parent
+    second = write_html(data, tmp_path / "two").parent
+    names = sorted(p.name for p in first.iterdir())
+    assert names == sorted(p.name for p in second.iterdir()) and len(names) == 2
+    for name in names:
+        assert (first / name).read_bytes() == (second / name).read_bytes()
+    [page] = [first / n for n in names if n != "index.html"]
+    html = page.read_text()
+    overlay = overlay_for(data.sorted()[0])
+    assert [ref for ref, style in overlay.tasks.items() if style.greyed] == ["in_default"]
+    assert overlay.edges[("route", "default")] != overlay.edges[("route", "a")]
+    assert "<svg" in html
+    assert html.count('class="status" style="background: #c4493a"') == 3  # b, default, in_default
