@@ -92,3 +92,10 @@ def test_no_renderer_at_all(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 def test_unknown_format() -> None:
     with pytest.raises(ValueError, match="the formats are svg, png"):
         render(DOT, "pdf")  # type: ignore[arg-type]
+
+
+@pytest.mark.usefixtures("no_system_dot")
+def test_rendering_is_deterministic() -> None:
+    """graphviz-pure gives the same SVG and PNG bytes for the same DOT text."""
+    assert render(DOT, "svg") == render(DOT, "svg")
+    assert render(DOT, "png") == render(DOT, "png")
