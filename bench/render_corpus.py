@@ -3,8 +3,9 @@
 Usage: .venv/bin/python bench/render_corpus.py [CORPUS_DIR] [--png]
 
 Prints how many definitions were drawn, how many failed (each failure is listed) and the time
-taken; exits 1 if any failed. The test suite renders SVG for a sample only (tests/compiler/
-test_diagram_corpus.py); this script renders all of them.
+taken; exits 1 if any failed. tests/diagram/test_corpus.py renders every one to SVG in the suite
+(about 7 s with graphviz-pure); this script does the same from the shell, and PNG too with --png
+(about 75 s: PNG rasterising is the slow part, so the suite renders PNG for the examples only).
 """
 
 from __future__ import annotations

@@ -111,6 +111,7 @@ def parse_dot(text: str) -> Graph:
     graph = Graph(take()[1])
     assert take() == ("p", "{")
     stack: list[str | None] = [None]
+    anonymous = "{anonymous}"
     while i < len(tokens):
         kind, value = take()
         if (kind, value) == ("p", "}"):
@@ -124,13 +125,21 @@ def parse_dot(text: str) -> Graph:
             graph.clusters[name] = ({}, stack[-1])
             stack.append(name)
             continue
+        if (kind, value) == ("p", "{"):  # an anonymous subgraph ({rank=same ...}): no cluster
+            stack.append(anonymous)
+            continue
+        if stack[-1] == anonymous:  # rank=same, or a node mentioned again
+            if tokens[i] == ("p", "="):
+                take()
+                take()
+            continue
         if kind == "id" and value in ("graph", "node", "edge") and tokens[i] == ("p", "["):
             attrs = attr_list()
             if value == "graph":
                 target = graph.attrs if stack[-1] is None else graph.clusters[stack[-1]][0]
                 target.update(attrs)
             continue
-        if tokens[i] == ("p", "="):  # key=value inside a subgraph
+        if tokens[i] == ("p", "="):  # key=value inside a cluster
             take()
             graph.clusters[str(stack[-1])][0][value] = take()[1]
             continue

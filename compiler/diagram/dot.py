@@ -181,8 +181,15 @@ def _legend(graph: Any, diagram: Diagram, overlay: Overlay | None, greyed: bool)
         legend.attr("node", fontsize="9", margin="0.1,0.03", height="0.3")
         for name, attrs in entries:
             legend.node(_plain(name), **attrs)
-        for (a, _), (b, _) in itertools.pairwise(entries):
-            legend.edge(_plain(a), _plain(b), style="invis")
+        rows = [entries[i : i + 2] for i in range(0, len(entries), 2)]  # two per row
+        for row in rows:
+            if len(row) == 2:
+                with legend.subgraph() as same:
+                    same.attr(rank="same")
+                    same.node(_plain(row[0][0]))
+                    same.node(_plain(row[1][0]))
+        for upper, lower in itertools.pairwise(rows):
+            legend.edge(_plain(upper[0][0]), _plain(lower[0][0]), style="invis")
 
 
 def to_dot(

@@ -92,3 +92,27 @@ def test_no_renderer_at_all(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 def test_unknown_format() -> None:
     with pytest.raises(ValueError, match="the formats are svg, png"):
         render(DOT, "pdf")  # type: ignore[arg-type]
+
+
+@pytest.mark.usefixtures("no_system_dot")
+def test_rendering_is_deterministic() -> None:
+    """graphviz-pure gives the same SVG and PNG bytes for the same DOT text."""
+    assert render(DOT, "svg") == render(DOT, "svg")
+    assert render(DOT, "png") == render(DOT, "png")
+
+
+def test_importing_the_package_and_the_cli_loads_no_graphviz() -> None:
+    """``import compiler.diagram`` and building the CLI parser load neither graphviz nor the
+    diagram modules: names resolve on first use."""
+    import subprocess
+
+    code = (
+        "import sys, compiler.diagram, compiler.cli; compiler.cli.build_parser(); "
+        "print(sorted(m for m in ('graphviz', 'compiler.diagram.dot', 'compiler.diagram.model') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
