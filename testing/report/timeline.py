@@ -70,6 +70,8 @@ def _title(attempt: Attempt, attempts: int) -> str:
         f"scheduled {format_offset(attempt.scheduled)}, started {format_offset(attempt.start)}, "
         f"ended {format_offset(attempt.end)}",
     ]
+    if attempt.delay_s:
+        lines.append(f"start delay {format_duration(attempt.delay_s * 1000)} (retry delay)")
     if attempt.queue_ms is not None:
         lines.append(f"queue wait {format_duration(attempt.queue_ms)}")
     if attempt.run_ms is not None:

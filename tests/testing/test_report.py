@@ -89,6 +89,7 @@ def test_retries_are_one_row_with_a_bar_per_attempt() -> None:
     assert svg.count('class="run"') == 3
     assert svg.count('class="retry"') == 2
     assert svg.count("retry after 1 min") == 2  # the gap is wide enough for its label
+    assert svg.count("start delay 1 min (retry delay)") == 2  # in the hover titles
     assert svg.count('<g class="row') == 1
     assert f'height="{1 * ROW_H + 4}"' in svg
 
