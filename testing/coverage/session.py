@@ -84,7 +84,8 @@ class CoverageSession:
         self.lines = terminal_lines(table)
         if self.html_dir is not None:
             index = write_html(self.data, self.html_dir)
-            self.lines.append(f"HTML coverage report: {os.path.relpath(index, Path.cwd())}")
+            shown = os.path.relpath(index)
+            self.lines.append(f"HTML coverage report: {index if shown.startswith('..') else shown}")
         total = branch_percent(table)
         if self.fail_under is not None:
             if total < self.fail_under:
