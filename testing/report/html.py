@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from testing.report.colours import STATUS_COLOURS, status_colour, status_fill
 from testing.report.data import ReportData, format_duration, format_offset, read_execution
-from testing.report.timeline import axis_svg, timeline_svg
+from testing.report.timeline import axis_svg, make_scale, timeline_svg
 
 if TYPE_CHECKING:
     import jinja2
@@ -125,6 +125,7 @@ def render_report(
         diagram_tall=is_tall(svg),
         diagram_missing=why,
         axis=axis_svg(data),
+        cuts=make_scale(data).cuts,
         timeline=timeline_svg(data),
         rows=data.rows,
         legend=_legend(),

@@ -12,8 +12,9 @@ from html import escape
 
 from testing.report.colours import QUEUE, status_colour, status_fill
 from testing.report.data import Attempt, ReportData, format_duration, format_offset
+from testing.report.scale import TimeScale
 
-__all__ = ["TICK_STEPS", "axis_ticks", "timeline_svg"]
+__all__ = ["axis_svg", "make_scale", "timeline_svg"]
 
 LABEL_W = 230  # the column of task references
 CHART_W = 820  # the time axis
@@ -23,27 +24,6 @@ BAR_H = 12
 AXIS_H = 26
 LABEL_CHARS = 32  # longer references are cut with an ellipsis (the full one is in the title)
 WIDTH = LABEL_W + CHART_W + RIGHT_PAD
-
-_S, _M, _H, _D = 1000, 60_000, 3_600_000, 86_400_000
-#: Candidate spacings of the axis ticks, in ms: "nice" numbers from 1 ms to 30 days.
-TICK_STEPS = (
-    *(1, 2, 5, 10, 20, 50, 100, 200, 500),
-    *(_S, 2 * _S, 5 * _S, 10 * _S, 15 * _S, 30 * _S),
-    *(_M, 2 * _M, 5 * _M, 10 * _M, 15 * _M, 30 * _M),
-    *(_H, 2 * _H, 3 * _H, 6 * _H, 12 * _H),
-    *(_D, 2 * _D, 7 * _D, 14 * _D, 30 * _D),
-)
-MAX_TICKS = 8
-
-
-def axis_ticks(span: int) -> list[int]:
-    """Tick positions (ms from the start) for a timeline ``span`` ms wide: 0 and nice multiples."""
-    if span <= 0:
-        return [0]
-    step = next((s for s in TICK_STEPS if span / s <= MAX_TICKS), None)
-    if step is None:
-        step = TICK_STEPS[-1] * (int(span / TICK_STEPS[-1] / MAX_TICKS) + 1)
-    return list(range(0, span + 1, step))
 
 
 def _f(value: float) -> str:
@@ -55,12 +35,18 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
-class _Scale:
-    def __init__(self, span: int) -> None:
-        self.span = max(span, 1)
-
-    def x(self, ms: int) -> float:
-        return LABEL_W + ms / self.span * CHART_W
+def make_scale(data: ReportData) -> TimeScale:
+    """The time axis of a run: every moment an attempt was scheduled, started or ended counts."""
+    events: list[int] = []
+    for attempt in data.attempts:
+        events.append(attempt.scheduled)
+        if attempt.start is not None:
+            events.append(attempt.start)
+        if attempt.end is not None:
+            events.append(attempt.end)
+    if data.end is not None:
+        events.append(data.end)
+    return TimeScale(data.span, events, left=LABEL_W, width=CHART_W)
 
 
 def _title(attempt: Attempt, attempts: int) -> str:
@@ -83,7 +69,7 @@ def _title(attempt: Attempt, attempts: int) -> str:
 
 def axis_svg(data: ReportData) -> str:
     """The time axis (drawn above the scrolling rows, so it stays in view)."""
-    scale = _Scale(data.span)
+    scale = make_scale(data)
     parts = [
         f'<svg class="axis" xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{AXIS_H}" '
         f'viewBox="0 0 {WIDTH} {AXIS_H}" role="img" aria-label="time axis">',
@@ -91,7 +77,17 @@ def axis_svg(data: ReportData) -> str:
         'class="ax"/>',
         f'<text x="8" y="{AXIS_H - 8}" class="axlabel">task reference</text>',
     ]
-    for tick in axis_ticks(data.span):
+    for cut in scale.cuts:
+        mid = _f((cut.x0 + cut.x1) / 2)
+        parts.append(
+            f'<g class="cut"><title>{escape(cut.label)} in which no task was scheduled, started '
+            f"or ended, drawn shortened</title>"
+            f'<rect x="{_f(cut.x0)}" y="{AXIS_H - 5}" width="{_f(cut.x1 - cut.x0)}" height="8" '
+            'class="cutaxis"/>'
+            f'<text x="{mid}" y="{AXIS_H - 10}" text-anchor="middle" class="cutlabel">'
+            f"{escape(cut.label)}</text></g>"
+        )
+    for tick in scale.ticks():
         x = _f(scale.x(tick))
         anchor = "start" if tick == 0 else "middle"
         parts.append(
@@ -105,7 +101,7 @@ def axis_svg(data: ReportData) -> str:
 
 def timeline_svg(data: ReportData) -> str:
     """The rows of the timeline: one per task reference, every attempt on its row."""
-    scale = _Scale(data.span)
+    scale = make_scale(data)
     rows = data.rows
     height = max(1, len(rows)) * ROW_H + 4
     out = [
@@ -113,7 +109,7 @@ def timeline_svg(data: ReportData) -> str:
         f'height="{height}" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-label="timeline of {len(data.attempts)} task attempts">'
     ]
-    for tick in axis_ticks(data.span):
+    for tick in scale.ticks():
         x = _f(scale.x(tick))
         out.append(f'<line x1="{x}" y1="0" x2="{x}" y2="{height}" class="grid"/>')
     if data.end is not None:
@@ -142,11 +138,17 @@ def timeline_svg(data: ReportData) -> str:
         if hidden:
             out.append(_row_note(attempts, hidden, scale, mid))
         out.append("</g>")
+    for cut in scale.cuts:  # over the bars: what crosses a shortened stretch looks faded
+        out.append(
+            f'<g class="cut"><title>{escape(cut.label)} drawn shortened</title>'
+            f'<rect x="{_f(cut.x0)}" y="0" width="{_f(cut.x1 - cut.x0)}" height="{height}" '
+            'class="cutband"/></g>'
+        )
     out.append("</svg>")
     return "".join(out)
 
 
-def _row_note(attempts: list[Attempt], gaps: list[str], scale: _Scale, mid: float) -> str:
+def _row_note(attempts: list[Attempt], gaps: list[str], scale: TimeScale, mid: float) -> str:
     """The retry delays of a row whose gaps are too narrow to label, beside its bars."""
     text = ("retry after " if len(gaps) == 1 else "retries after ") + ", ".join(gaps)
     width = len(text) * 5.6
@@ -167,7 +169,7 @@ def _attempt_svg(
     attempt: Attempt,
     previous: Attempt | None,
     attempts: int,
-    scale: _Scale,
+    scale: TimeScale,
     top: int,
     span: int,
     hidden: list[str],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,10 @@ import pytest
 from compiler.cli import main
 from testing.report import ExecutionError, render_report, write_report
 from testing.report.data import format_duration, format_offset, read_execution
-from testing.report.timeline import ROW_H, axis_ticks, timeline_svg
+from testing.report.scale import CUT_W, TimeScale, nice_step
+from testing.report.timeline import ROW_H, axis_svg, make_scale, timeline_svg
 from testing.simulator import Simulator
-from tests.report_scenarios import big_run, example_run, image_fork_with_retries
+from tests.report_scenarios import big_run, example_run, image_fork_with_retries, kyc_with_retries
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT.parent / "shared" / "corpus" / "conductor"
@@ -57,7 +59,6 @@ def test_format_offset() -> None:
 @pytest.mark.parametrize(
     ("span", "step"),
     [
-        (0, None),
         (7, 1),
         (900, 200),
         (15_000, 2000),
@@ -67,15 +68,64 @@ def test_format_offset() -> None:
         (400 * 86_400_000, 60 * 86_400_000),
     ],
 )
-def test_axis_ticks_are_nice_and_few(span: int, step: int | None) -> None:
+def test_linear_axis_ticks_are_nice_and_few(span: int, step: int) -> None:
     """Ticks start at 0, use a nice step, and there are at most 8 of them after 0."""
-    ticks = axis_ticks(span)
-    assert ticks[0] == 0
-    if step is None:
-        assert ticks == [0]
-        return
-    assert ticks[1] - ticks[0] == step
-    assert len(ticks) <= 9 and ticks[-1] <= span < ticks[-1] + step
+    assert nice_step(span) == step
+    scale = TimeScale(span, range(0, span + 1, max(1, span // 20)), left=0, width=800)
+    assert scale.cuts == ()
+    ticks = scale.ticks()
+    assert ticks[0] == 0 and len(ticks) <= 9
+    assert all(b - a >= step and (b - a) % step == 0 for a, b in pairwise(ticks))
+    assert (
+        scale.x(0) == 0
+        and scale.x(span) == 800
+        and scale.x(span // 2) == pytest.approx(span // 2 / span * 800)
+    )
+
+
+def test_long_idle_stretch_is_drawn_shortened() -> None:
+    """Retries seconds apart, then a 4-hour wait: the wait is cut, the retries get the width."""
+    hour = 3_600_000
+    events = [0, 20_000, 35_000, 55_000, 85_000, 105_000, 165_000, 4 * hour]
+    scale = TimeScale(4 * hour, events, left=100, width=800)
+    [cut] = scale.cuts
+    assert (cut.start, cut.end, cut.label) == (165_000, 4 * hour, "3 h 57 min")
+    assert cut.x1 - cut.x0 == CUT_W and scale.x(4 * hour) == 900
+    assert scale.x(165_000) == pytest.approx(900 - CUT_W)  # the 165 s before get the rest
+    xs = [scale.x(t) for t in sorted({*events, hour, 2 * hour})]
+    assert xs == sorted(xs)  # still monotonic
+    ticks = scale.ticks()
+    assert all(not cut.start < t < cut.end for t in ticks)  # no tick inside the cut
+    assert nice_step(165_000) == 30_000 and 150_000 in ticks
+
+
+def test_no_cut_when_the_run_is_busy_or_the_gaps_are_modest() -> None:
+    """Waits that do not dwarf the rest of the run stay on a linear axis."""
+    minute = 60_000
+    assert (
+        TimeScale(30 * minute, [0, 10 * minute, 20 * minute, 30 * minute], left=0, width=800).cuts
+        == ()
+    )
+    # retries: two 1-minute waits around 10 s of work; 12 times the rest, under 15
+    assert (
+        TimeScale(
+            130_000,
+            [0, 5000, 65_000, 70_000, 130_000],
+            left=0,
+            width=800,
+        ).cuts
+        == ()
+    )
+
+
+def test_kyc_with_retries_has_a_shortened_wait_and_labelled_retries() -> None:
+    """The 4-hour compliance review is cut; the screening retries are wide enough to label."""
+    data = read_execution(kyc_with_retries().execution)
+    assert [c.label for c in make_scale(data).cuts] == ["3 h 57 min"]
+    svg = timeline_svg(data)
+    assert svg.count('class="cutband"') == 1
+    assert "retry after 30 s" in svg and "retry after 1 min" in svg
+    assert 'class="cutlabel">3 h 57 min<' in axis_svg(data)
 
 
 def test_retries_are_one_row_with_a_bar_per_attempt() -> None:
