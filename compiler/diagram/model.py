@@ -310,9 +310,13 @@ def _detail(task: Mapping[str, Any], task_type: str) -> str:
     if task_type == "TERMINATE":
         status = inputs.get("terminationStatus")
         return shorten(status) if status else ""
-    if task_type in ("EVENT", "KAFKA_PUBLISH"):
-        sink = task.get("sink") or inputs.get("kafka_request", {})
+    if task_type == "EVENT":
+        sink = task.get("sink")
         return shorten(sink) if isinstance(sink, str) else ""
+    if task_type == "KAFKA_PUBLISH":
+        request = inputs.get("kafka_request")
+        topic = request.get("topic") if isinstance(request, Mapping) else None
+        return shorten(f"topic {topic}") if topic else ""
     if task_type == "SET_VARIABLE":
         return shorten(", ".join(str(k) for k in inputs)) if inputs else ""
     if task_type == "DYNAMIC":
