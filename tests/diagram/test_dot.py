@@ -360,3 +360,18 @@ def test_malformed_containers_do_not_crash() -> None:
     ]
     graph = draw(wf(*weird), expand_subworkflows=True)
     assert {"s", "f", "f2", "ok", "l", "sw", "h"} <= set(graph.nodes)
+
+
+def test_control_characters_are_made_visible() -> None:
+    """Newlines and tabs become spaces, other control characters \\xNN: labels stay valid."""
+    definition = wf(
+        t("a\x01b\nc", name="n\x02"),
+        t("s", "SWITCH", expression="x", decisionCases={"x\ty": [t("z")]}),
+        name="w\x7f",
+    )
+    text = to_dot(definition)
+    graph = parse_dot(text)
+    assert graph.label_text("a\\x01b c")[:2] == ["a\\x01b c", "n\\x02"]
+    assert graph.edge("s", "z")["label"].strip() == "x y"
+    assert graph.attrs["label"] == "w\\x7f v3"
+    assert render(text, "svg").startswith(b"<?xml")
