@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
-from compiler.diagram.model import Diagram, Edge, Node, build_diagram
+from compiler.diagram.model import Diagram, Edge, Node, build_diagram, printable
 from compiler.diagram.overlay import Overlay, TaskStyle, node_style
 from compiler.diagram.styles import GREYED, STATUS_COLOURS, style_of
 
@@ -26,15 +26,17 @@ _BACK = "#8d8d5a"
 _TERMINATE = "#c0605c"
 
 
-def _plain(text: str) -> Any:
-    """``text`` as a DOT string that is never read as HTML and keeps its backslashes."""
+def _plain(text: str, *, pad: bool = False) -> Any:
+    """``text`` as a DOT string that is never read as HTML and keeps its backslashes (``pad``
+    adds a space each side, to keep edge labels off their edges)."""
     import graphviz
 
-    return graphviz.nohtml(text.replace("\\", "\\\\"))
+    text = printable(text).replace("\\", "\\\\")
+    return graphviz.nohtml(f" {text} " if pad else text)
 
 
 def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
+    return html.escape(printable(text), quote=True)
 
 
 def _html(rows: list[str]) -> str:
@@ -107,7 +109,7 @@ def _edge_attrs(edge: Edge, overlay: Overlay | None, greyed: frozenset[str]) -> 
     """An edge's attributes; with an overlay, edges touching a greyed node are grey too."""
     attrs: dict[str, Any] = {}
     if edge.label:
-        attrs["label"] = _plain(f" {edge.label} ")
+        attrs["label"] = _plain(edge.label, pad=True)
     if edge.kind == "dynamic":
         attrs["style"] = "dashed"
     elif edge.kind == "loop_back":

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from compiler.diagram.model import Node, build_diagram
+from compiler.diagram.model import Node, build_diagram, printable
 from compiler.diagram.overlay import Overlay, TaskStyle, node_style
 from compiler.diagram.styles import GREYED, style_of
 
@@ -34,8 +34,8 @@ _UNSAFE = re.compile(r'["#&<>\\`]')
 def escape_label(text: str) -> str:
     """``text`` safe inside a quoted Mermaid label: ``"``, ``#``, ``&``, ``<``, ``>``, backslash and
     backtick become Mermaid entity codes (``#34;`` ...), so no text can end the label or inject
-    markup."""
-    return _UNSAFE.sub(lambda m: f"#{ord(m.group(0))};", text)
+    markup; control characters are made :func:`~compiler.diagram.model.printable` first."""
+    return _UNSAFE.sub(lambda m: f"#{ord(m.group(0))};", printable(text))
 
 
 class _Ids:

@@ -9,6 +9,7 @@ read (a task that is not an object, a missing reference) is drawn as well as it 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,13 +17,24 @@ import attrs
 
 from compiler.diagram.styles import KIND_ORDER, kind_of
 
-__all__ = ["END_ID", "START_ID", "Cluster", "Diagram", "Edge", "Node", "build_diagram", "shorten"]
+__all__ = [
+    "END_ID",
+    "START_ID",
+    "Cluster",
+    "Diagram",
+    "Edge",
+    "Node",
+    "build_diagram",
+    "printable",
+    "shorten",
+]
 
 START_ID = "__start__"
 END_ID = "__end__"
 _MAX_DEPTH = 4  # nested sub-workflow expansion stops here
 _DETAIL = 34  # characters of detail shown under a label
 _EDGE = 44  # characters of an edge label
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @attrs.frozen
@@ -90,9 +102,17 @@ class Diagram:
         raise KeyError(node_id)
 
 
-def shorten(value: object, limit: int = _DETAIL) -> str:
-    """``value`` as one line of at most ``limit`` characters (an ellipsis marks a cut)."""
+def printable(value: object) -> str:
+    """``value`` as one line of text a label can hold: whitespace runs become one space, other
+    control characters a visible ``\\xNN``."""
     text = " ".join(str(value).split())
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
+
+def shorten(value: object, limit: int = _DETAIL) -> str:
+    """``value`` as :func:`printable` text of at most ``limit`` characters (an ellipsis marks a
+    cut)."""
+    text = printable(value)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -156,11 +176,11 @@ class _Builder:
         task_type = task.get("type") if isinstance(task.get("type"), str) else None
         task_type = task_type or "SIMPLE"
         name = task.get("name") if isinstance(task.get("name"), str) else None
-        shown = ref or name or "(no taskReferenceName)"
+        shown = printable(ref or name or "(no taskReferenceName)")
         node_id = self.new_id(ctx.prefix + shown)
         key = ctx.prefix + ref if ref else None
         kind = kind_of(task_type)
-        subtitle = (name or "SIMPLE") if task_type == "SIMPLE" else task_type
+        subtitle = printable((name or "SIMPLE") if task_type == "SIMPLE" else task_type)
         if kind in ("FORK_JOIN", "FORK_JOIN_DYNAMIC", "JOIN", "EXCLUSIVE_JOIN"):
             subtitle = task_type
         detail = _detail(task, task_type)
@@ -310,9 +330,13 @@ def _detail(task: Mapping[str, Any], task_type: str) -> str:
     if task_type == "TERMINATE":
         status = inputs.get("terminationStatus")
         return shorten(status) if status else ""
-    if task_type in ("EVENT", "KAFKA_PUBLISH"):
-        sink = task.get("sink") or inputs.get("kafka_request", {})
+    if task_type == "EVENT":
+        sink = task.get("sink")
         return shorten(sink) if isinstance(sink, str) else ""
+    if task_type == "KAFKA_PUBLISH":
+        request = inputs.get("kafka_request")
+        topic = request.get("topic") if isinstance(request, Mapping) else None
+        return shorten(f"topic {topic}") if topic else ""
     if task_type == "SET_VARIABLE":
         return shorten(", ".join(str(k) for k in inputs)) if inputs else ""
     if task_type == "DYNAMIC":
@@ -339,8 +363,8 @@ def build_diagram(
     builder.connect(exits, END_ID)
     version = workflow_def.get("version")
     return Diagram(
-        name=str(workflow_def.get("name") or "workflow"),
-        version="" if version is None else str(version),
+        name=printable(workflow_def.get("name") or "workflow"),
+        version="" if version is None else printable(version),
         nodes=tuple(builder.nodes),
         edges=tuple(builder.edges),
         clusters=tuple(builder.clusters),

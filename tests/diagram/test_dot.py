@@ -92,6 +92,41 @@ def test_each_system_type_has_its_own_look_and_is_named() -> None:
     assert graph.nodes["sub_workflow"]["shape"] == "box3d"
 
 
+def test_details_say_what_a_task_does() -> None:
+    tasks = [
+        t("h", "HTTP", inputParameters={"http_request": {"method": "PUT", "uri": "http://a/b"}}),
+        t("h2", "HTTP", inputParameters={"uri": "http://c", "method": "GET"}),
+        t("w", "WAIT", inputParameters={"duration": "10m"}),
+        t("w2", "WAIT"),
+        t("e", "EVENT", sink="conductor:queue"),
+        t("k", "KAFKA_PUBLISH", inputParameters={"kafka_request": {"topic": "orders"}}),
+        t("v", "SET_VARIABLE", inputParameters={"a": 1, "b": 2}),
+        t("d", "DYNAMIC", dynamicTaskNameParam="pick"),
+        t("o", optional=True),
+        t("j", "JSON_JQ_TRANSFORM", inputParameters={"queryExpression": ".a"}),
+        t("js", "SWITCH", evaluatorType="javascript", expression="$.x > 1 ? 'a' : 'b'"),
+    ]
+    graph = draw(wf(*tasks))
+    details = {
+        ref: graph.label_text(ref)[2:]
+        for ref in graph.nodes
+        if ref in {x["taskReferenceName"] for x in tasks}
+    }
+    assert details == {
+        "h": ["PUT http://a/b"],
+        "h2": ["GET http://c"],
+        "w": ["duration 10m"],
+        "w2": ["until signalled"],
+        "e": ["conductor:queue"],
+        "k": ["topic orders"],
+        "v": ["a, b"],
+        "d": ["task from pick"],
+        "o": ["optional"],
+        "j": [],
+        "js": ["$.x > 1 ? 'a' : 'b'"],
+    }
+
+
 def test_unknown_type_is_drawn_with_its_type() -> None:
     graph = draw(wf(t("ask", "LLM_TEXT_COMPLETE")))
     assert graph.label_text("ask")[:2] == ["ask", "LLM_TEXT_COMPLETE"]
@@ -325,3 +360,18 @@ def test_malformed_containers_do_not_crash() -> None:
     ]
     graph = draw(wf(*weird), expand_subworkflows=True)
     assert {"s", "f", "f2", "ok", "l", "sw", "h"} <= set(graph.nodes)
+
+
+def test_control_characters_are_made_visible() -> None:
+    """Newlines and tabs become spaces, other control characters \\xNN: labels stay valid."""
+    definition = wf(
+        t("a\x01b\nc", name="n\x02"),
+        t("s", "SWITCH", expression="x", decisionCases={"x\ty": [t("z")]}),
+        name="w\x7f",
+    )
+    text = to_dot(definition)
+    graph = parse_dot(text)
+    assert graph.label_text("a\\x01b c")[:2] == ["a\\x01b c", "n\\x02"]
+    assert graph.edge("s", "z")["label"].strip() == "x y"
+    assert graph.attrs["label"] == "w\\x7f v3"
+    assert render(text, "svg").startswith(b"<?xml")
