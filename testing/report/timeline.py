@@ -3,7 +3,9 @@
 One row per task reference; every attempt of that reference sits on its row. A light bar is the
 queue wait (scheduled -> started), a solid bar the execution (started -> ended), coloured by
 status. The wait before a retry is a dashed line labelled with its length; a timed-out attempt
-ends in a diamond. Coordinates are rounded to 0.1 px, so identical input gives identical bytes.
+ends in a diamond. The time axis (``testing.report.scale``) is linear unless a long idle stretch
+dwarfs the rest of the run; such a stretch is drawn shortened, as a labelled dashed band.
+Coordinates are rounded to 0.1 px, so identical input gives identical bytes.
 """
 
 from __future__ import annotations
