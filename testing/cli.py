@@ -11,9 +11,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["register"]
+if TYPE_CHECKING:
+    from testing.simulator import Run
+
+__all__ = ["add_request_options", "input_errors", "register", "run_request"]
 
 
 class _InputError(Exception):
@@ -33,51 +36,71 @@ def _json(path: str, what: str) -> Any:
         raise _InputError(str(err)) from None
 
 
-def _simulate(args: argparse.Namespace) -> int:
-    from compiler.loader import LoadError, load_file
+def input_errors() -> tuple[type[Exception], ...]:
+    """The exceptions :func:`run_request` raises for bad input (their message says what and where)."""
+    from compiler.loader import LoadError
     from testing.engine import SimulationError
-    from testing.mocks import MockError, Mocks
+    from testing.mocks import MockError
+
+    return (_InputError, LoadError, MockError, SimulationError)
+
+
+def run_request(args: argparse.Namespace) -> Run:
+    """Simulate the request of ``args.request`` with ``--taskdefs/--workflows/--secrets``."""
+    from compiler.loader import load_file
+    from testing.mocks import Mocks
     from testing.simulator import Simulator
 
-    try:
-        request = _json(args.request, "request")
-        if not isinstance(request, dict):
-            raise _InputError(f"{args.request}: $: expected a workflow test request object")
-        definition = request.get("workflowDef")
-        sim = Simulator(secrets=_json(args.secrets, "secrets") if args.secrets else None)
-        if args.taskdefs:
-            for td in load_file(args.taskdefs).task_defs:
-                sim.task_defs[str(td["name"])] = dict(td)
-        if args.workflows:
-            for file in sorted(Path(args.workflows).glob("*.json")):
-                loaded = load_file(file)
-                for found in loaded.workflows:
-                    sim.add_workflow(found.definition)
-                for td in loaded.task_defs:
-                    sim.task_defs.setdefault(str(td["name"]), dict(td))
+    request = _json(args.request, "request")
+    if not isinstance(request, dict):
+        raise _InputError(f"{args.request}: $: expected a workflow test request object")
+    definition = request.get("workflowDef")
+    sim = Simulator(secrets=_json(args.secrets, "secrets") if args.secrets else None)
+    if args.taskdefs:
+        for td in load_file(args.taskdefs).task_defs:
+            sim.task_defs[str(td["name"])] = dict(td)
+    if args.workflows:
+        for file in sorted(Path(args.workflows).glob("*.json")):
+            loaded = load_file(file)
+            for found in loaded.workflows:
+                sim.add_workflow(found.definition)
+            for td in loaded.task_defs:
+                sim.task_defs.setdefault(str(td["name"]), dict(td))
+    if definition is None:
+        name = request.get("name")
+        if not name:
+            raise _InputError(f"{args.request}: $: the request has neither workflowDef nor name")
+        definition = sim.workflows.get((str(name), int(request.get("version") or 1)))
         if definition is None:
-            name = request.get("name")
-            if not name:
-                raise _InputError(
-                    f"{args.request}: $: the request has neither workflowDef nor name"
-                )
-            definition = sim.workflows.get((str(name), int(request.get("version") or 1)))
-            if definition is None:
-                raise _InputError(
-                    f"{args.request}: $.name: workflow '{name}' is not among --workflows"
-                )
-        mocks = Mocks.from_conductor(request.get("taskRefToMockOutput") or {})
-        for ref, sub in (request.get("subWorkflowTestRequest") or {}).items():
-            if isinstance(sub, dict):
-                mocks.load_conductor(
-                    sub.get("taskRefToMockOutput") or {},
-                    path=f"$.subWorkflowTestRequest.{ref}.taskRefToMockOutput",
-                )
-                if isinstance(sub.get("workflowDef"), dict):
-                    sim.add_workflow(sub["workflowDef"])
-        sim.mocks = mocks
-        run = sim.run(definition, request.get("input") or {})
-    except (_InputError, LoadError, MockError, SimulationError) as err:
+            raise _InputError(f"{args.request}: $.name: workflow '{name}' is not among --workflows")
+    mocks = Mocks.from_conductor(request.get("taskRefToMockOutput") or {})
+    for ref, sub in (request.get("subWorkflowTestRequest") or {}).items():
+        if isinstance(sub, dict):
+            mocks.load_conductor(
+                sub.get("taskRefToMockOutput") or {},
+                path=f"$.subWorkflowTestRequest.{ref}.taskRefToMockOutput",
+            )
+            if isinstance(sub.get("workflowDef"), dict):
+                sim.add_workflow(sub["workflowDef"])
+    sim.mocks = mocks
+    return sim.run(definition, request.get("input") or {})
+
+
+def add_request_options(p: argparse.ArgumentParser) -> None:
+    """The options that say how to simulate a request (shared by ``simulate`` and ``report``)."""
+    p.add_argument(
+        "--taskdefs", metavar="FILE", help="TaskDefs (a JSON list) that apply to the tasks"
+    )
+    p.add_argument(
+        "--workflows", metavar="DIR", help="folder of WorkflowDef JSON files for sub-workflows"
+    )
+    p.add_argument("--secrets", metavar="FILE", help="JSON object of secret name -> value")
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    try:
+        run = run_request(args)
+    except input_errors() as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     text = run.to_json()
@@ -95,12 +118,6 @@ def register(subparsers: Any) -> None:
         "simulate", help="simulate a Conductor workflow test request on a fake clock"
     )
     p.add_argument("request", metavar="REQUEST.json", help="a POST /api/workflow/test body")
-    p.add_argument(
-        "--taskdefs", metavar="FILE", help="TaskDefs (a JSON list) that apply to the tasks"
-    )
-    p.add_argument(
-        "--workflows", metavar="DIR", help="folder of WorkflowDef JSON files for sub-workflows"
-    )
-    p.add_argument("--secrets", metavar="FILE", help="JSON object of secret name -> value")
+    add_request_options(p)
     p.add_argument("-o", "--output", metavar="OUT.json", help="write the execution JSON here")
     p.set_defaults(func=_simulate)

@@ -1,16 +1,70 @@
-"""flowdsl's pytest plugin (entry point ``pytest11``): the ``flowdsl_sim`` fixture.
+"""flowdsl's pytest plugin (entry point ``pytest11``): the ``flowdsl_sim`` fixture and coverage.
 
-Imports nothing heavy at load time; the simulator is imported when a test asks for the fixture.
-When a test using the fixture fails, the report gets a "flowdsl timeline" section per run: the
-simulated timeline and the mocks that reproduce it.
+Imports nothing heavy at load time; the simulator is imported when a test asks for the fixture,
+the coverage machinery only with ``--flowdsl-cov``. When a test using the fixture fails, the
+report gets a "flowdsl timeline" section per run: the simulated timeline and the mocks that
+reproduce it. ``--flowdsl-cov`` measures which tasks and branches of each workflow the simulated
+runs exercised (see docs/coverage.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from testing.coverage.session import CoverageSession
+
+_COVERAGE: pytest.StashKey[CoverageSession] = pytest.StashKey()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The ``--flowdsl-cov*`` options."""
+    group = parser.getgroup("flowdsl", "flowdsl workflow coverage")
+    group.addoption(
+        "--flowdsl-cov",
+        action="store_true",
+        default=False,
+        help="measure which tasks and branches of each workflow the simulated runs took",
+    )
+    group.addoption(
+        "--flowdsl-cov-html",
+        metavar="DIR",
+        nargs="?",
+        const="build/flowdsl-cov",
+        default=None,
+        help="also write an HTML coverage report (default DIR: build/flowdsl-cov)",
+    )
+    group.addoption(
+        "--flowdsl-cov-fail-under",
+        metavar="N",
+        type=float,
+        default=None,
+        help="fail (exit 2) when the branch coverage of all workflows is below N percent",
+    )
+    group.addoption(
+        "--flowdsl-cov-data",
+        metavar="FILE",
+        default=".flowdsl-cov",
+        help="the coverage data file (default .flowdsl-cov; xdist workers add .<worker id>)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start recording when any ``--flowdsl-cov*`` option is given."""
+    wanted = (
+        config.getoption("flowdsl_cov", False)
+        or config.getoption("flowdsl_cov_html", None) is not None
+        or config.getoption("flowdsl_cov_fail_under", None) is not None
+    )
+    if wanted:
+        from testing.coverage.session import CoverageSession
+
+        state = CoverageSession(config)
+        state.start()
+        config.stash[_COVERAGE] = state
 
 
 @pytest.fixture
@@ -19,6 +73,30 @@ def flowdsl_sim() -> Any:
     from testing.simulator import Simulator
 
     return Simulator()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """With ``--flowdsl-cov``: count the runs of the test's simulators."""
+    state = item.config.stash.get(_COVERAGE, None)
+    if state is not None:
+        state.record_item(item)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """With ``--flowdsl-cov``: write the data, report, and apply ``--flowdsl-cov-fail-under``."""
+    state = session.config.stash.get(_COVERAGE, None)
+    if state is not None:
+        state.finish(session)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """With ``--flowdsl-cov``: the per-workflow coverage table."""
+    state = terminalreporter.config.stash.get(_COVERAGE, None)
+    if state is not None and state.lines:
+        terminalreporter.write_sep("-", "flowdsl workflow coverage")
+        for line in state.lines:
+            terminalreporter.write_line(line)
 
 
 @pytest.hookimpl(hookwrapper=True)

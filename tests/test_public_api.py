@@ -121,3 +121,34 @@ def test_testing_public_names_are_pinned_and_resolve() -> None:
     ]
     for name in testing.__all__:
         assert getattr(testing, name) is not None
+
+
+def test_report_and_coverage_public_names() -> None:
+    """``testing.report.__all__`` is pinned, and every name resolves lazily."""
+    import testing.report
+
+    assert sorted(testing.report.__all__) == ["ExecutionError", "render_report", "write_report"]
+    for name in testing.report.__all__:
+        assert getattr(testing.report, name) is not None
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        testing.report.nope  # noqa: B018
+
+
+def test_diagram_public_names_are_pinned_and_resolve() -> None:
+    """``compiler.diagram.__all__`` is exactly the diagram API, and every name imports lazily."""
+    import compiler.diagram
+
+    assert sorted(compiler.diagram.__all__) == [
+        "Overlay",
+        "RenderError",
+        "TaskStyle",
+        "render",
+        "run_overlay",
+        "to_dot",
+        "to_mermaid",
+    ]
+    for name in compiler.diagram.__all__:
+        assert getattr(compiler.diagram, name) is not None
+    assert callable(compiler.diagram.render)  # the function, not the module of that name
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        compiler.diagram.nope  # noqa: B018
