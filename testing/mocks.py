@@ -222,6 +222,7 @@ class MockBuilder:
         self._steps = list(steps)
         self._frozen: tuple[WorkerStep, ...] | None = None
         self._queue_wait_ms = 0
+        self._served: dict[tuple[str, str], int] = {}  # (scope, ref) -> steps served (Mocks)
 
     @property
     def steps(self) -> tuple[WorkerStep, ...]:
@@ -351,7 +352,6 @@ class Mocks:
 
     def __init__(self) -> None:
         self._sources: dict[str, MockBuilder] = {}
-        self._cursors: dict[tuple[str, str, str], int] = {}  # (key, scope, ref) -> steps served
 
     @classmethod
     def from_conductor(cls, task_ref_to_mock_output: Any, *, path: str = _ROOT) -> Mocks:
@@ -389,8 +389,7 @@ class Mocks:
 
     def _set(self, key: str, source: MockBuilder) -> None:
         self._sources.pop(key, None)
-        self._sources[key] = source
-        self._cursors = {k: n for k, n in self._cursors.items() if k[0] != key}
+        self._sources[key] = source  # a new builder: its cursors start at 0
 
     def _find(self, ref: str, task_name: str) -> MockBuilder | None:
         for key in (ref, task_name):
@@ -418,12 +417,13 @@ class Mocks:
             source = sources.get(task_name)
             if source is None or not source._steps:
                 return None
-        cursor = (source.key, scope, ref)
-        index = self._cursors.get(cursor, 0)
+        served = source._served  # per source: a small dict beside the steps it counts
+        cursor = (scope, ref)
+        index = served.get(cursor, 0)
         steps = source._steps  # the live list: no tuple copy on this per-attempt path
         if source.exact and index >= len(steps):
             return None
-        self._cursors[cursor] = index + 1
+        served[cursor] = index + 1
         return steps[min(index, len(steps) - 1)]
 
     def require(self, ref: str, task_name: str, attempt: int) -> WorkerStep:
@@ -444,7 +444,7 @@ class Mocks:
         result: dict[str, list[dict[str, Any]]] = {}
         for key, source in self._sources.items():
             steps = list(source.steps)
-            used = max((n for (k, _, _), n in self._cursors.items() if k == key), default=0)
+            used = max(source._served.values(), default=0)
             if steps:
                 steps += [steps[-1]] * (used - len(steps))
                 result[key] = [step.to_json() for step in steps]
