@@ -182,6 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("target", metavar="TARGET|FILE.json")
     p.set_defaults(func=cmd_validate)
+    from compiler.codegen.cli import register as register_import
+
+    register_import(sub)
     for ep in sorted(entry_points(group="flowdsl.commands"), key=lambda e: e.name):
         try:
             register = ep.load()

@@ -77,6 +77,10 @@ class _Refs:
         return True
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 class _Raw(Exception):
     """This task needs raw_task(); the message says why."""
 
@@ -131,8 +135,8 @@ class BodyWriter:
         self.call_lines = len(lines)
         return lines
 
-    def value(self, value: Any, scope: Scope, indent: int) -> str:
-        return render_value(value, scope, indent + 4)
+    def value(self, value: Any, scope: Scope, indent: int, used: int = 0) -> str:
+        return render_value(value, scope, indent + 4, used)
 
     def kwargs(
         self, values: Mapping[str, Any], scope: Scope, indent: int, reserved: frozenset[str]
@@ -142,7 +146,7 @@ class BodyWriter:
         odd: dict[str, Any] = {}
         for key, val in values.items():
             if is_kwarg(key) and key not in reserved:
-                out.append(f"{key}={self.value(val, scope, indent)}")
+                out.append(f"{key}={self.value(val, scope, indent, len(key) + 1)}")
             else:
                 odd[key] = val
         if odd:
@@ -159,6 +163,12 @@ class BodyWriter:
         if lines[-1]:
             parts.append(py_string(lines[-1]))
         return "(\n" + "\n".join(pad + p for p in parts) + "\n" + " " * (indent + 4) + ")"
+
+    def fork_pair(
+        self, task: dict[str, Any], join: dict[str, Any] | None, scope: Scope, indent: int
+    ) -> list[str]:
+        """A FORK_JOIN or FORK_JOIN_DYNAMIC and the JOIN after it (see WorkflowWriter)."""
+        raise _Raw("forks are written by WorkflowWriter")
 
     # -- blocks ----------------------------------------------------------------------------
     def block(self, tasks: list[Any], scope: Scope, indent: int) -> list[str]:
@@ -202,7 +212,9 @@ class BodyWriter:
         scope.handles[ref] = var
         return var
 
-    def common(self, task: dict[str, Any], allowed: tuple[str, ...], extra: frozenset[str]) -> list[str]:
+    def common(
+        self, task: dict[str, Any], allowed: tuple[str, ...], extra: frozenset[str]
+    ) -> list[str]:
         """The per-call keywords for the task's common fields; _Raw for anything else."""
         out: list[str] = []
         for key, val in task.items():
@@ -249,7 +261,9 @@ class BodyWriter:
         name = task.get("name")
         if not isinstance(name, str) or not name:
             raise _Raw("its name is not a string")
-        opts = self.common(task, ("optional", "permissive", "startDelay", "retryCount", "description"), frozenset())
+        opts = self.common(
+            task, ("optional", "permissive", "startDelay", "retryCount", "description"), frozenset()
+        )
         params = task.get("inputParameters") or {}
         fn = self.module.task_function(name, params)
         ref = str(task["taskReferenceName"])
@@ -299,6 +313,9 @@ class BodyWriter:
         }
         if "uri" not in request or not set(request) <= {"uri", "method", *spelled}:
             raise _Raw("its http_request has fields http() does not write")
+        for key in ("connectionTimeOut", "readTimeOut"):
+            if key in request and not _is_int(request[key]):
+                raise _Raw(f"its {key} is not a number of milliseconds")
         if any(v is None for v in request.values()) or request.get("headers") == {}:
             raise _Raw("its http_request has empty fields http() would leave out")
         method = request.get("method", "GET")
@@ -308,11 +325,21 @@ class BodyWriter:
         if method != "GET":
             positional.append(py_string(method))
         keywords = [
-            f"{spelled[k]}={self.value(v, scope, indent)}" for k, v in request.items() if k in spelled
+            f"{spelled[k]}={self.value(v, scope, indent)}"
+            for k, v in request.items()
+            if k in spelled
         ]
         return self.system(
-            task, scope, indent, "http", "http", positional, {}, frozenset(),
-            tuple(_COMMON), keywords=keywords,
+            task,
+            scope,
+            indent,
+            "http",
+            "http",
+            positional,
+            {},
+            frozenset(),
+            tuple(_COMMON),
+            keywords=keywords,
         )
 
     def t_inline(self, task: dict[str, Any], scope: Scope, indent: int) -> list[str]:
@@ -326,8 +353,15 @@ class BodyWriter:
         if reserved & set(params):
             raise _Raw("an input is named like an inline() keyword")
         return self.system(
-            task, scope, indent, "inline", "inline", [self.text(expression, indent)],
-            params, reserved, keywords=keywords,
+            task,
+            scope,
+            indent,
+            "inline",
+            "inline",
+            [self.text(expression, indent)],
+            params,
+            reserved,
+            keywords=keywords,
         )
 
     def t_json_jq_transform(self, task: dict[str, Any], scope: Scope, indent: int) -> list[str]:
@@ -349,7 +383,15 @@ class BodyWriter:
         positional = [py_string(params["duration"])] if "duration" in params else []
         keywords = [f"until={py_string(params['until'])}"] if "until" in params else []
         return self.system(
-            task, scope, indent, "wait", "wait", positional, {}, frozenset(), tuple(_COMMON),
+            task,
+            scope,
+            indent,
+            "wait",
+            "wait",
+            positional,
+            {},
+            frozenset(),
+            tuple(_COMMON),
             keywords=keywords,
         )
 
@@ -367,7 +409,14 @@ class BodyWriter:
         if "workflowOutput" in params:
             keywords.append(f"output={self.value(params['workflowOutput'], scope, indent)}")
         return self.system(
-            task, scope, indent, "terminate", "terminate", positional, {}, frozenset(),
+            task,
+            scope,
+            indent,
+            "terminate",
+            "terminate",
+            positional,
+            {},
+            frozenset(),
             keywords=keywords,
         )
 
@@ -395,8 +444,16 @@ class BodyWriter:
         if not isinstance(sink, str) or reserved & set(params) or {"ref", "name"} & set(params):
             raise _Raw("its sink is not a string or an input is named like a keyword")
         return self.system(
-            task, scope, indent, "event", "event", [py_string(sink)], params, reserved,
-            ("optional", "asyncComplete"), frozenset({"sink"}),
+            task,
+            scope,
+            indent,
+            "event",
+            "event",
+            [py_string(sink)],
+            params,
+            reserved,
+            ("optional", "asyncComplete"),
+            frozenset({"sink"}),
         )
 
     def t_start_workflow(self, task: dict[str, Any], scope: Scope, indent: int) -> list[str]:
@@ -419,8 +476,15 @@ class BodyWriter:
         if "correlationId" in request:
             keywords.append(f"correlation_id={self.value(request['correlationId'], scope, indent)}")
         return self.system(
-            task, scope, indent, "start_workflow", "start_workflow", positional, {},
-            frozenset(), keywords=keywords,
+            task,
+            scope,
+            indent,
+            "start_workflow",
+            "start_workflow",
+            positional,
+            {},
+            frozenset(),
+            keywords=keywords,
         )
 
     def t_dynamic(self, task: dict[str, Any], scope: Scope, indent: int) -> list[str]:
@@ -432,8 +496,15 @@ class BodyWriter:
         if reserved & set(params):
             raise _Raw("an input is named like a dynamic() keyword")
         return self.system(
-            task, scope, indent, "dynamic", "dynamic", [self.value(name, scope, indent)],
-            params, reserved, extra=frozenset({"dynamicTaskNameParam"}),
+            task,
+            scope,
+            indent,
+            "dynamic",
+            "dynamic",
+            [self.value(name, scope, indent)],
+            params,
+            reserved,
+            extra=frozenset({"dynamicTaskNameParam"}),
         )
 
     def t_noop(self, task: dict[str, Any], scope: Scope, indent: int) -> list[str]:
@@ -444,14 +515,19 @@ class BodyWriter:
     def t_exclusive_join(self, task: dict[str, Any], scope: Scope, indent: int) -> list[str]:
         join_on = task.get("joinOn") or []
         default = task.get("defaultExclusiveJoinTask") or []
-        if task.get("inputParameters") or not all(
-            isinstance(x, str) for x in [*join_on, *default]
-        ):
+        if task.get("inputParameters") or not all(isinstance(x, str) for x in [*join_on, *default]):
             raise _Raw("it has inputs or its joinOn is not a list of references")
         positional = [self.value(list(join_on), scope, indent)]
         keywords = [f"default={self.value(list(default), scope, indent)}"] if default else []
         return self.system(
-            task, scope, indent, "exclusive_join", "exclusive_join", positional, {},
-            frozenset(), extra=frozenset({"joinOn", "defaultExclusiveJoinTask"}),
+            task,
+            scope,
+            indent,
+            "exclusive_join",
+            "exclusive_join",
+            positional,
+            {},
+            frozenset(),
+            extra=frozenset({"joinOn", "defaultExclusiveJoinTask"}),
             keywords=keywords,
         )

@@ -9,6 +9,7 @@ from compiler.codegen.pyexpr import Scope, identifier, py_string
 
 __all__ = ["WorkflowWriter"]
 
+
 class WorkflowWriter(BodyWriter):
     """BodyWriter plus the combinators that hold other tasks."""
 
@@ -105,16 +106,16 @@ class WorkflowWriter(BodyWriter):
         if join.get("joinOn"):
             raise _Raw("its JOIN lists joinOn")
         if not set(task) <= {"name", "taskReferenceName", "type", "inputParameters", "optional"}:
-            raise _Raw("it uses dynamicForkTasksParam or other fields dynamic_fork() does not write")
+            raise _Raw(
+                "it uses dynamicForkTasksParam or other fields dynamic_fork() does not write"
+            )
         params = task.get("inputParameters") or {}
         inputs = params.get("forkTaskInputs")
         rendered = self.value(inputs, scope, indent)
         if not isinstance(inputs, list) and (rendered.startswith(("'", '"', "f"))):
             raise _Raw("its forkTaskInputs is not a list or a reference flowdsl can name")
-        if set(params) == {"forkTaskName", "forkTaskInputs"} and isinstance(
-            params["forkTaskName"], str
-        ):
-            name = params["forkTaskName"]
+        name = params.get("forkTaskName")
+        if set(params) == {"forkTaskName", "forkTaskInputs"} and isinstance(name, str):
             target = self.module.task_function(name, None)
         elif set(params) <= {"forkTaskWorkflow", "forkTaskInputs", "forkTaskWorkflowVersion"}:
             name = params.get("forkTaskWorkflow")
@@ -168,9 +169,11 @@ class WorkflowWriter(BodyWriter):
             raise _Raw("its evaluatorType or expression is not a string")
         if not isinstance(cases, dict) or not all(isinstance(v, list) for v in cases.values()):
             raise _Raw("its decisionCases is not an object of task lists")
-        if evaluator == "value-param" and expression == "switchCaseValue" and set(params) == {
-            "switchCaseValue"
-        }:
+        if (
+            evaluator == "value-param"
+            and expression == "switchCaseValue"
+            and set(params) == {"switchCaseValue"}
+        ):
             subject = self.value(params["switchCaseValue"], scope, indent)
         else:
             subject = self.js(expression, evaluator, params, scope, indent, "javascript")
@@ -179,7 +182,9 @@ class WorkflowWriter(BodyWriter):
         entries: list[str] = []
         hint = identifier(ref, "switch")
         for key, branch in cases.items():
-            defined, fn = self.branch(f"{hint}_{identifier(key, 'case')}", branch, scope, indent, False)
+            defined, fn = self.branch(
+                f"{hint}_{identifier(key, 'case')}", branch, scope, indent, False
+            )
             lines.extend(defined)
             entries.append(f"{py_string(key)}: {fn}")
         args = [subject, "{" + ", ".join(entries) + "}"]
@@ -195,7 +200,9 @@ class WorkflowWriter(BodyWriter):
         if len(", ".join(args)) > 60 and entries:
             pad = " " * (indent + 8)
             args[1] = "{\n" + "".join(f"{pad}{e},\n" for e in entries) + " " * (indent + 4) + "}"
-        return lines + self.call(self.module.helper("switch"), args, indent, self.assign(ref, scope))
+        return lines + self.call(
+            self.module.helper("switch"), args, indent, self.assign(ref, scope)
+        )
 
     def js(
         self,
@@ -258,7 +265,9 @@ class WorkflowWriter(BodyWriter):
         version = param.get("version")
         if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
             raise _Raw("its subWorkflowParam version is not a number")
-        opts = self.common(task, ("optional", "retryCount", "startDelay"), frozenset({"subWorkflowParam"}))
+        opts = self.common(
+            task, ("optional", "retryCount", "startDelay"), frozenset({"subWorkflowParam"})
+        )
         child = str(param["name"])
         inputs = task.get("inputParameters") or {}
         target, why = self.module.sub_target(param, inputs)
@@ -272,7 +281,9 @@ class WorkflowWriter(BodyWriter):
             | {"task_to_domain", "name", "task_def", "_inputs", "target"}
         )
         odd = {k: v for k, v in inputs.items() if k in reserved or not k.isidentifier()}
-        args.extend(self.kwargs({k: v for k, v in inputs.items() if k not in odd}, scope, indent, reserved))
+        args.extend(
+            self.kwargs({k: v for k, v in inputs.items() if k not in odd}, scope, indent, reserved)
+        )
         if odd:
             args.append(f"_inputs={self.value(odd, scope, indent)}")
         if "workflowDefinition" in param:
@@ -288,10 +299,7 @@ class WorkflowWriter(BodyWriter):
                 raise _Raw("its name is not a string")
             args.append(f"name={py_string(task['name'])}")
         args.extend(opts)
-        if why:
-            lines = [f"{' ' * indent}# {why}"]
-        else:
-            lines = []
+        lines = [f"{' ' * indent}# {why}"] if why else []
         return lines + self.call(
             self.module.helper("sub_workflow"), args, indent, self.assign(ref, scope)
         )

@@ -96,6 +96,7 @@ class _TaskFn:
     fn: str
     calls: list[list[str]] = attrs.field(factory=list)
     any_inputs: bool = False
+    used: bool = False
 
 
 @attrs.define
@@ -189,6 +190,7 @@ class ModuleBuilder:
 
     def task_function(self, name: str, params: Mapping[str, Any] | None) -> str:
         fn = self._task(name)
+        fn.used = True
         if params is None:
             fn.any_inputs = True
         else:
@@ -239,16 +241,16 @@ class ModuleBuilder:
         wanted = referenced_refs(d.get("tasks"), set()) | referenced_refs(
             d.get("outputParameters"), set()
         )
+        used_before = set(self.used)
         for _ in range(2):  # the second pass names only the handles the first pass read
-            used_before = set(self.used)
+            self.used = set(used_before)
             writer = WorkflowWriter(self, d, wanted)
             scope = self.scope(frozenset(params))
             body = writer.block(list(d.get("tasks") or []), scope, 4)
-            outputs = render_value(d.get("outputParameters") or {}, scope, 4)
+            outputs = render_value(d.get("outputParameters") or {}, scope, 4, len("return "))
             read = scope.read
             wanted = {ref for ref, var in writer.var_of.items() if var in read}
-            self.used = used_before | self.used
-        lines = [*self.decorator(wf), f"def {wf.fn}({self.signature(params)}) -> dict[str, Any]:"]
+        lines = [*self.decorator(wf), _def_line(wf.fn, self.signature(params))]
         doc = str(d.get("description") or f"Workflow '{d.get('name')}' v{d.get('version', 1)}.")
         lines.append(f"    {_docstring(doc)}")
         not_kept = sorted(k for k in d if k not in _WORKFLOW_HANDLED and k not in SERVER_FIELDS)
@@ -256,14 +258,11 @@ class ModuleBuilder:
             lines.append(f"    # Not carried over (no @workflow option): {', '.join(not_kept)}.")
         lines.extend(body)
         lines.append(f"    return {outputs}")
-        return lines
+        return _space_nested_defs(lines)
 
     @staticmethod
-    def signature(params: list[str]) -> str:
-        one = ", ".join(f"{p}: Any" for p in params)
-        if len(one) < 60:
-            return one
-        return "\n" + "".join(f"    {p}: Any,\n" for p in params)
+    def signature(params: list[str]) -> list[str]:
+        return [f"{p}: Any" for p in params]
 
     def decorator(self, wf: _WorkflowFn) -> list[str]:
         d = wf.definition
@@ -322,20 +321,24 @@ class ModuleBuilder:
                 continue
             if value is not None:
                 args.append(f"{option}={render_value(value, literal, 4)}")
-        lines = [f"# TaskDef fields with no @task option, left out: {', '.join(dropped)}"] if dropped else []
+        lines = (
+            [f"# TaskDef fields with no @task option, left out: {', '.join(dropped)}"]
+            if dropped
+            else []
+        )
         deco = self.helper("task")
         one = f"@{deco}({', '.join(args)})" if args else f"@{deco}"
         if len(one) <= 100 and "\n" not in one:
             lines.append(one)
         else:
             lines.extend([f"@{deco}(", *(f"    {a}," for a in args), ")"])
-        lines.append(f"def {fn.fn}({self.task_signature(fn)}) -> dict[str, Any]:")
+        lines.append(_def_line(fn.fn, self.task_signature(fn)))
         lines.append(f"    {_docstring(f'Worker of the {fn.name!r} task: write its code here.')}")
         lines.append(f"    raise NotImplementedError({py_string(fn.name)})")
         return lines
 
     @staticmethod
-    def task_signature(fn: _TaskFn) -> str:
+    def task_signature(fn: _TaskFn) -> list[str]:
         order: list[str] = []
         odd = fn.any_inputs or not fn.calls
         for call in fn.calls:
@@ -350,10 +353,39 @@ class ModuleBuilder:
         parts = [f"{k}: Any" for k in required] + [f"{k}: Any = None" for k in optional]
         if odd:
             parts.append("**inputs: Any")
-        one = ", ".join(parts)
-        if len(one) < 60:
-            return one
-        return "\n" + "".join(f"    {p},\n" for p in parts)
+        return parts
+
+
+def _def_line(name: str, params: list[str]) -> str:
+    """``def name(params) -> dict[str, Any]:``, one parameter per line when it is too long."""
+    one = f"def {name}({', '.join(params)}) -> dict[str, Any]:"
+    if len(one) <= 100:
+        return one
+    inner = "".join(f"    {p},\n" for p in params)
+    return f"def {name}(\n{inner}) -> dict[str, Any]:"
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _space_nested_defs(lines: list[str]) -> list[str]:
+    """One empty line around each nested ``def`` (as ruff format writes them)."""
+    out: list[str] = []
+    closing: list[int] = []  # indents of the nested defs whose body is still open
+    for line in lines:
+        indent = _indent(line)
+        while closing and line.strip() and indent <= closing[-1]:
+            closing.pop()
+            if out and out[-1] != "":
+                out.append("")
+        is_def = line.lstrip().startswith("def ") and indent > 0
+        if is_def:
+            if out and out[-1] != "" and not out[-1].endswith(":"):
+                out.append("")
+            closing.append(indent)
+        out.append(line)
+    return out
 
 
 def _docstring(text: str) -> str:
@@ -377,15 +409,17 @@ def generate_module(
 
     builder = ModuleBuilder(workflows, task_defs)
     workflow_sources = [builder.workflow_source(wf) for wf in builder.workflows]
-    task_sources = [builder.task_source(fn) for fn in builder.tasks.values()]
-    imports = sorted(
-        (h if builder.helpers[h] == h else f"{h} as {builder.helpers[h]}") for h in builder.used
+    task_sources = [builder.task_source(fn) for fn in builder.tasks.values() if fn.used]
+    imports = sorted(h for h in builder.used if builder.helpers[h] == h)
+    aliased = sorted(
+        f"{h} as {builder.helpers[h]}" for h in builder.used if builder.helpers[h] != h
     )
     text = resources.files("compiler.codegen").joinpath("templates/module.py.jinja").read_text()
     env = jinja2.Environment(keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     rendered = env.from_string(text).render(
         source=source,
         imports=imports,
+        aliased=aliased,
         tasks=["\n".join(t) for t in task_sources],
         workflows=["\n".join(w) for w in workflow_sources],
     )

@@ -73,6 +73,7 @@ TASK_DEFAULTS: dict[str, Any] = {
 }
 
 _CHILD_LISTS = ("defaultCase", "loopOver")
+_JOINS = ("JOIN", "EXCLUSIVE_JOIN")
 _V1_PATH = re.compile(r"^[A-Za-z_][\w-]*\.(input|output)(\.[^.\s${}]+)*$")
 
 
@@ -121,12 +122,51 @@ def _upgrade_v1_tasks(tasks: list[Any], refs: set[str]) -> None:
             _upgrade_v1_tasks(branch, refs)
 
 
+def _decision_to_switch(task: dict[str, Any]) -> None:
+    """DECISION -> SWITCH, when that means the same: no case is empty while a default exists
+    (a DECISION falls back to its default on an empty case; a SWITCH runs the empty case)."""
+    cases = task.get("decisionCases") or {}
+    if not isinstance(cases, dict) or (
+        task.get("defaultCase") and any(not c for c in cases.values())
+    ):
+        return
+    param, script = task.get("caseValueParam"), task.get("caseExpression")
+    if isinstance(script, str) and script:
+        task["evaluatorType"], task["expression"] = "javascript", script
+    elif isinstance(param, str) and param:
+        task["evaluatorType"], task["expression"] = "value-param", param
+    else:
+        return
+    task.pop("caseValueParam", None)
+    task.pop("caseExpression", None)
+    task["type"] = "SWITCH"
+
+
+def _lambda_to_inline(task: dict[str, Any]) -> None:
+    """LAMBDA -> INLINE with the very script Conductor builds for a LAMBDA."""
+    params = task.get("inputParameters")
+    if not isinstance(params, dict) or not isinstance(params.get("scriptExpression"), str):
+        return
+    if "evaluatorType" in params or "expression" in params:
+        return
+    rest = {k: v for k, v in params.items() if k != "scriptExpression"}
+    script = "function scriptFun(){" + params["scriptExpression"] + "} scriptFun();"
+    task["inputParameters"] = {"evaluatorType": "javascript", "expression": script, **rest}
+    task["type"] = "INLINE"
+
+
 def _fill_types(tasks: list[Any]) -> None:
     for task in tasks:
         if not isinstance(task, dict):
             continue
         if not task.get("type"):
             task["type"] = "SIMPLE"
+        if task.get("workflowTaskType") == task["type"]:
+            del task["workflowTaskType"]
+        if task["type"] == "DECISION":
+            _decision_to_switch(task)
+        elif task["type"] == "LAMBDA":
+            _lambda_to_inline(task)
         for branch in _task_lists(task):
             _fill_types(branch)
         sub = task.get("subWorkflowParam")
@@ -138,6 +178,11 @@ def upgrade_legacy(definition: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``definition`` in today's form (the input is not changed).
 
     - A task without ``type`` is a ``SIMPLE`` task (Conductor's default).
+    - ``DECISION`` becomes ``SWITCH`` (``caseValueParam`` -> ``value-param``, ``caseExpression``
+      -> ``javascript``), unless a case is empty while there is a default case (a DECISION
+      runs its default then, a SWITCH does not).
+    - ``LAMBDA`` becomes ``INLINE`` running ``function scriptFun(){<script>} scriptFun();``,
+      the script Conductor itself builds from ``scriptExpression``.
     - ``schemaVersion: 1``: input values written as bare paths (``"workflow.input.x"``,
       ``"task_ref.output.y"``) become ``${...}`` expressions, and ``schemaVersion`` becomes 2.
     """
@@ -167,13 +212,13 @@ def _normal_task(task: Any) -> Any:
     for key, value in task.items():
         if key == "workflowTaskType":
             continue  # a serialisation echo of "type"
-        if key in TASK_DEFAULTS and (value == TASK_DEFAULTS[key] or value is None):
-            if not (key == "joinOn" and task.get("type") in ("JOIN", "EXCLUSIVE_JOIN")):
-                continue
+        is_default = key in TASK_DEFAULTS and (value == TASK_DEFAULTS[key] or value is None)
+        if is_default and not (key == "joinOn" and task.get("type") in _JOINS):
+            continue
         if key == "taskDefinition" and isinstance(value, dict):
             value = {k: v for k, v in value.items() if k not in SERVER_FIELDS}
         out[key] = value
-    if out.get("type") in ("JOIN", "EXCLUSIVE_JOIN") and "joinOn" not in out:
+    if out.get("type") in _JOINS and "joinOn" not in out:
         out["joinOn"] = []  # a JOIN always has a joinOn list (empty after a dynamic fork)
     if isinstance(out.get("forkTasks"), list):
         out["forkTasks"] = [

@@ -54,8 +54,18 @@ def is_kwarg(name: str) -> bool:
 
 
 def py_string(text: str) -> str:
-    """A double-quoted Python string literal for ``text``."""
-    return json.dumps(text, ensure_ascii=False)
+    """A Python string literal for ``text``: double quotes, or single ones when that saves
+    escaping (as ruff format prefers)."""
+    literal = json.dumps(text, ensure_ascii=False)
+    if '"' in text and "'" not in text:
+        return (
+            "'"
+            + re.sub(
+                r"\\(.)", lambda m: m.group(1) if m.group(1) == '"' else m.group(0), literal[1:-1]
+            )
+            + "'"
+        )
+    return literal
 
 
 class Scope:
@@ -191,15 +201,16 @@ def _fstring_literal(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)[1:-1].replace("{", "{{").replace("}", "}}")
 
 
-def render_value(value: Any, scope: Scope, indent: int) -> str:
-    """Python source for a JSON value at ``indent`` spaces (wrapped when it is long)."""
+def render_value(value: Any, scope: Scope, indent: int, used: int = 0) -> str:
+    """Python source for a JSON value at ``indent`` spaces (wrapped when it is long);
+    ``used`` counts the characters before it on its first line."""
     flat = _flat(value, scope)
-    if len(flat) + indent <= WIDTH or not isinstance(value, dict | list) or not value:
+    if len(flat) + indent + used + 1 <= WIDTH or not isinstance(value, dict | list) or not value:
         return flat
     pad = " " * (indent + 4)
     if isinstance(value, dict):
         items = [
-            f"{pad}{py_string(str(k))}: {render_value(v, scope, indent + 4)},"
+            f"{pad}{py_string(str(k))}: {render_value(v, scope, indent + 4, len(py_string(str(k))) + 2)},"
             for k, v in value.items()
         ]
         return "{\n" + "\n".join(items) + "\n" + " " * indent + "}"
