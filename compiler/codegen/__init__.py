@@ -8,13 +8,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from compiler.codegen.generate import CodegenError as CodegenError
     from compiler.codegen.generate import GeneratedModule as GeneratedModule
     from compiler.codegen.generate import generate_module as generate_module
     from compiler.codegen.normalise import normalise_workflow_def as normalise_workflow_def
     from compiler.codegen.normalise import upgrade_legacy as upgrade_legacy
     from compiler.codegen.roundtrip import import_file as import_file
     from compiler.codegen.roundtrip import round_trip as round_trip
+    from compiler.codegen.structure import CodegenError as CodegenError
 
 __all__ = [
     "CodegenError",
@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 _WHERE = {
-    "CodegenError": "compiler.codegen.generate",
+    "CodegenError": "compiler.codegen.structure",
     "GeneratedModule": "compiler.codegen.generate",
     "generate_module": "compiler.codegen.generate",
     "normalise_workflow_def": "compiler.codegen.normalise",

@@ -99,11 +99,16 @@ class BodyWriter:
         self.last_call = -1
 
     # -- names -------------------------------------------------------------------------
-    def fresh(self, text: str, suffix: str = "") -> str:
-        name = identifier(text, "task")
+    @staticmethod
+    def stem(text: str, default: str = "task") -> str:
+        """``text`` as an identifier, without a ``_ref`` suffix."""
+        name = identifier(text, default)
         if name.endswith("_ref") and len(name) > 4:
-            name = identifier(name[:-4], "task")
-        name += suffix
+            name = identifier(name[:-4], default)
+        return name
+
+    def fresh(self, text: str, suffix: str = "") -> str:
+        name = self.stem(text) + suffix
         base, n = name, 2
         while name in self.names or name in self.module.params:
             name = f"{base}_{n}"
@@ -115,9 +120,9 @@ class BodyWriter:
         if ref not in self.wanted:
             return None
         if ref not in self.var_of:
-            name = identifier(ref, "task")
-            suffix = "_task" if name in self.module.global_names else ""
-            self.var_of[ref] = self.fresh(ref, suffix)
+            name = self.stem(ref)
+            taken = self.module.global_names | self.module.params
+            self.var_of[ref] = self.fresh(ref, "_task" if name in taken else "")
         return self.var_of[ref]
 
     # -- calls ---------------------------------------------------------------------------

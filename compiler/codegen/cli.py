@@ -12,8 +12,8 @@ __all__ = ["cmd_import", "register"]
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Generate the module; exit 1 (message, no traceback) when the file cannot be imported."""
-    from compiler.codegen.generate import CodegenError
     from compiler.codegen.roundtrip import import_file
+    from compiler.codegen.structure import CodegenError
     from compiler.loader import LoadError, load_file
     from compiler.validate import validate_workflow_def
 

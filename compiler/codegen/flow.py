@@ -27,9 +27,12 @@ class WorkflowWriter(BodyWriter):
         start = self.last_call
         if not tasks:
             return [], "lambda: None"
-        if len(body) == 1 and not body[0].lstrip().startswith("#") and " = " not in body[0]:
+        if len(body) == 1 and not body[0].lstrip().startswith("#"):
             call = body[0].strip()
-            if len(call) + indent + 12 <= 100:
+            assigned = " = " in call.split("(", 1)[0]
+            if assigned and returns:
+                call, assigned = call.split(" = ", 1)[1], False  # the lambda returns the handle
+            if not assigned and len(call) + indent + 12 <= 100:
                 return [], f"lambda: {call}"
         fn = self.fresh(name_hint)
         result = "None"
@@ -78,7 +81,7 @@ class WorkflowWriter(BodyWriter):
         explicit = self.refs.arg("fork", ref)
         lines: list[str] = []
         names: list[str] = []
-        hint = identifier(ref, "fork")
+        hint = self.stem(ref, "fork")
         for i, branch in enumerate(branches):
             defined, name = self.branch(f"{hint}_branch_{i + 1}", branch, scope, indent, returns)
             lines.extend(defined)
@@ -180,7 +183,7 @@ class WorkflowWriter(BodyWriter):
         explicit = self.refs.arg("switch", ref)
         lines: list[str] = []
         entries: list[str] = []
-        hint = identifier(ref, "switch")
+        hint = self.stem(ref, "switch")
         for key, branch in cases.items():
             defined, fn = self.branch(
                 f"{hint}_{identifier(key, 'case')}", branch, scope, indent, False
@@ -239,7 +242,7 @@ class WorkflowWriter(BodyWriter):
         if evaluator is not None and not isinstance(evaluator, str):
             raise _Raw("its evaluatorType is not a string")
         explicit = self.refs.arg("loop", ref)
-        lines, fn = self.branch(f"{identifier(ref, 'loop')}_body", body, scope, indent, False)
+        lines, fn = self.branch(f"{self.stem(ref, 'loop')}_body", body, scope, indent, False)
         if params or evaluator is not None:
             subject = self.js(condition, evaluator, params, scope, indent, None)
         else:

@@ -13,6 +13,7 @@ from compiler.codegen.body import referenced_refs
 from compiler.codegen.flow import WorkflowWriter
 from compiler.codegen.normalise import SERVER_FIELDS, normalise_workflow_def
 from compiler.codegen.pyexpr import Scope, identifier, py_string, render_value
+from compiler.codegen.structure import CodegenError, check_structure
 
 __all__ = ["CodegenError", "GeneratedModule", "generate_module"]
 
@@ -75,10 +76,6 @@ _HELPERS = (
     "workflow_input",
     "workflow_property",
 )
-
-
-class CodegenError(ValueError):
-    """A definition cannot be written as flowdsl Python (the message says which and why)."""
 
 
 @attrs.frozen
@@ -235,8 +232,9 @@ class ModuleBuilder:
         for p in params:
             if not p.isidentifier() or keyword.iskeyword(p):
                 raise CodegenError(
+                    "$.inputParameters",
                     f"workflow '{d.get('name')}': input parameter {p!r} cannot be a Python "
-                    f"parameter name"
+                    f"parameter name",
                 )
         wanted = referenced_refs(d.get("tasks"), set()) | referenced_refs(
             d.get("outputParameters"), set()
@@ -403,10 +401,13 @@ def generate_module(
     """flowdsl Python source for ``workflows`` (WorkflowDef dicts) and their ``task_defs``.
 
     Raises:
-        CodegenError: a workflow cannot be written as Python (e.g. an input named ``class``).
+        CodegenError: a workflow cannot be written as Python (a value of the wrong JSON kind,
+            an input named ``class`` ...), with the JSON path inside the workflow.
     """
     import jinja2
 
+    for definition in workflows:
+        check_structure(definition)
     builder = ModuleBuilder(workflows, task_defs)
     workflow_sources = [builder.workflow_source(wf) for wf in builder.workflows]
     task_sources = [builder.task_source(fn) for fn in builder.tasks.values() if fn.used]

@@ -22,6 +22,7 @@ def import_file(path: str | os.PathLike[str]) -> GeneratedModule:
         compiler.loader.LoadError: the file is not JSON or not a Conductor definition.
         CodegenError: a definition cannot be written as Python.
     """
+    from compiler.codegen.structure import CodegenError, check_structure
     from compiler.loader import LoadError, load_file
 
     loaded = load_file(path)
@@ -32,6 +33,12 @@ def import_file(path: str | os.PathLike[str]) -> GeneratedModule:
             f"expected at least one WorkflowDef to import; this {loaded.kind} file holds only "
             f"task definitions",
         )
+    for found in loaded.workflows:
+        try:
+            check_structure(found.definition)
+        except CodegenError as err:
+            where = found.json_path + err.json_path[1:]
+            raise LoadError(loaded.path, where, err.message) from None
     return generate_module(
         [w.definition for w in loaded.workflows],
         list(loaded.task_defs),
@@ -65,12 +72,17 @@ def round_trip(
     workflows: Sequence[dict[str, Any]],
     task_defs: Sequence[dict[str, Any]] = (),
     filename: str = "<flowdsl import>",
+    generated: GeneratedModule | None = None,
 ) -> list[RoundTrip]:
-    """JSON -> Python -> compile -> JSON for each of ``workflows``, compared in normal form."""
+    """JSON -> Python -> compile -> JSON for each of ``workflows``, compared in normal form.
+
+    ``generated`` is the module already generated for them, if there is one.
+    """
     from compiler.compile import compile_workflow
     from flowdsl.errors import FlowError, WorkflowDefinitionError
 
-    generated = generate_module(workflows, task_defs, os.path.basename(filename))
+    if generated is None:
+        generated = generate_module(workflows, task_defs, os.path.basename(filename))
     module = load_generated(generated.source, filename)
     out: list[RoundTrip] = []
     for definition, (name, version, fn) in zip(workflows, generated.functions, strict=True):
