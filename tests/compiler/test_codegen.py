@@ -427,6 +427,44 @@ def test_system_task(task: dict[str, Any], expected: str) -> None:
     assert expected in assert_round_trips(wf(task))
 
 
+RAW_TYPES = [
+    "LLM_TEXT_COMPLETE",
+    "LLM_SEARCH_INDEX",
+    "LLM_INDEX_TEXT",
+    "LLM_GENERATE_EMBEDDINGS",
+    "CALL_MCP_TOOL",
+    "LIST_MCP_TOOLS",
+    "GET_AGENT_CARD",
+    "CANCEL_AGENT",
+    "GENERATE_PDF",
+    "GENERATE_IMAGE",
+    "GENERATE_VIDEO",
+    "GENERATE_AUDIO",
+    "YIELD",
+    "SENDGRID",
+    "USER_TASK",
+    "TITUS",
+    "JDBC",
+    "HTTP_POLL",
+    "PULL_WORKFLOW_MESSAGES",
+    "BLOCKING_SYSTEM_TASK",
+    "QUERY_PROCESSOR",
+    "OPS_GENIE",
+    "WAIT_FOR_WEBHOOK",
+]
+
+
+@pytest.mark.parametrize("kind", RAW_TYPES)
+def test_task_types_without_a_function_are_raw_tasks(kind: str) -> None:
+    task = system(kind, "t1", {"a": "${workflow.input.customer}"}, optional=True)
+    task["taskDefinition"] = {"name": "t1", "retryCount": 0}
+    source = assert_round_trips(wf(task))
+    assert (
+        f"# {kind} 't1' as written in the JSON: flowdsl has no function for {kind} tasks." in source
+    )
+    assert 'input_parameters={"a": customer}' in source and "optional=True" in source
+
+
 # --- legacy forms ---------------------------------------------------------------------------
 
 
