@@ -257,13 +257,16 @@ def switch(
     ref: str | None = None,
     name: str | None = None,
     description: str | None = None,
+    param: str = "switchCaseValue",
 ) -> SwitchHandle:
     """SWITCH on ``value``: run the branch whose key equals it, else ``default``.
 
     ``value`` is a reference or literal (value-param evaluator) or ``js(...)``
     (javascript evaluator). Keys are matched as strings, as Conductor does:
     ``True`` matches ``"true"``, ``2`` matches ``"2"``. ``name`` sets the task's name when it
-    should differ from its reference name; ``description`` is the task's description.
+    should differ from its reference name; ``description`` is the task's description;
+    ``param`` is the input that carries ``value`` (Conductor's ``expression`` of a value-param
+    SWITCH).
     """
     tracer = _trace.current("switch()")
     where = caller_location()
@@ -272,7 +275,7 @@ def switch(
         evaluator = value.evaluator or "javascript"
         expression, inputs = value.expression, dict(value.bindings)
     else:
-        evaluator, expression, inputs = "value-param", "switchCaseValue", {"switchCaseValue": value}
+        evaluator, expression, inputs = "value-param", param, {param: value}
     results: dict[str, Any] = {}
     default_result: Any = None
     traced: list[tuple[str, tuple[Step, ...]]] = []

@@ -172,12 +172,9 @@ class WorkflowWriter(BodyWriter):
             raise _Raw("its evaluatorType or expression is not a string")
         if not isinstance(cases, dict) or not all(isinstance(v, list) for v in cases.values()):
             raise _Raw("its decisionCases is not an object of task lists")
-        if (
-            evaluator == "value-param"
-            and expression == "switchCaseValue"
-            and set(params) == {"switchCaseValue"}
-        ):
-            subject = self.value(params["switchCaseValue"], scope, indent)
+        by_value = evaluator == "value-param" and set(params) == {expression}
+        if by_value:
+            subject = self.value(params[expression], scope, indent)
         else:
             subject = self.js(expression, evaluator, params, scope, indent, "javascript")
         explicit = self.refs.arg("switch", ref)
@@ -198,6 +195,8 @@ class WorkflowWriter(BodyWriter):
         if explicit:
             args.append(f"ref={py_string(ref)}")
         args.extend(self.names_of(task))
+        if by_value and expression != "switchCaseValue":
+            args.append(f"param={py_string(expression)}")
         if "description" in task:
             args.append(f"description={py_string(task['description'])}")
         if len(", ".join(args)) > 60 and entries:
