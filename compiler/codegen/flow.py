@@ -15,12 +15,19 @@ class WorkflowWriter(BodyWriter):
 
     # -- branches ------------------------------------------------------------------------
     def branch(
-        self, name_hint: str, tasks: list[Any], scope: Scope, indent: int, returns: bool
+        self,
+        name_hint: str,
+        tasks: list[Any],
+        scope: Scope,
+        indent: int,
+        returns: bool,
+        prefix: int = 4,
     ) -> tuple[list[str], str]:
         """A zero-argument function for ``tasks``: (lines defining it, the expression naming it).
 
         A single short statement becomes a ``lambda``; anything else a nested ``def``. With
-        ``returns``, the function returns the handle of its last task.
+        ``returns``, the function returns the handle of its last task. ``prefix`` counts what
+        stands before the lambda on its line, beyond ``indent``.
         """
         inner = scope.child()
         body = self.block(tasks, inner, indent + 4)
@@ -32,7 +39,7 @@ class WorkflowWriter(BodyWriter):
             assigned = " = " in call.split("(", 1)[0]
             if assigned and returns:
                 call, assigned = call.split(" = ", 1)[1], False  # the lambda returns the handle
-            if not assigned and len(call) + indent + 12 <= 100:
+            if not assigned and indent + prefix + len("lambda: ") + len(call) + 1 <= 100:
                 return [], f"lambda: {call}"
         fn = self.fresh(name_hint)
         result = "None"
@@ -183,13 +190,18 @@ class WorkflowWriter(BodyWriter):
         hint = self.stem(ref, "switch")
         for key, branch in cases.items():
             defined, fn = self.branch(
-                f"{hint}_{identifier(key, 'case')}", branch, scope, indent, False
+                f"{hint}_{identifier(key, 'case')}",
+                branch,
+                scope,
+                indent,
+                False,
+                8 + len(py_string(key)) + 2,
             )
             lines.extend(defined)
             entries.append(f"{py_string(key)}: {fn}")
         args = [subject, "{" + ", ".join(entries) + "}"]
         if default:
-            defined, fn = self.branch(f"{hint}_default", default, scope, indent, False)
+            defined, fn = self.branch(f"{hint}_default", default, scope, indent, False, 12)
             lines.extend(defined)
             args.append(f"default={fn}")
         if explicit:

@@ -479,7 +479,7 @@ def test_decision_becomes_switch() -> None:
         "defaultCase": [simple("b")],
     }
     source = assert_round_trips(wf(decision))
-    assert 'switch(\n        customer,' in source and 'param="kind"' in source
+    assert "switch(\n        customer," in source and 'param="kind"' in source
     script = decision | {"caseExpression": "$.kind == 'x' ? 'a' : 'b'"}
     del script["caseValueParam"]
     assert "js(\"$.kind == 'x' ? 'a' : 'b'\", kind=customer)" in assert_round_trips(wf(script))
@@ -601,7 +601,7 @@ def test_py_string_is_a_literal_of_the_same_text(text: str) -> None:
 @given(st.text(min_size=1))
 def test_identifier_is_a_usable_name(text: str) -> None:
     name = identifier(text)
-    assert name.isidentifier() and not name.startswith("_") or name.startswith("value")
+    assert (name.isidentifier() and not name.startswith("_")) or name.startswith("value")
 
 
 def test_normal_form_ignores_defaults_and_order() -> None:
@@ -728,3 +728,22 @@ def test_cli_warns_about_an_invalid_definition_but_writes_it(tmp_path: Path) -> 
     code, out, err = run_import(tmp_path, json.dumps(bad))
     assert code == 0 and "def imported(" in out
     assert "no task has taskReferenceName 'nobody'" in err
+
+
+def test_docs_import_example_is_the_real_output() -> None:
+    """docs/import.md shows orders.json and exactly what `flowdsl import` writes for it."""
+    import re
+
+    from compiler.loader import classify
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "import.md").read_text(encoding="utf-8")
+    doc_json = re.search(r"^```json\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
+    doc_python = re.search(r"writes:\n\n```python\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
+    assert doc_json and doc_python
+    loaded = classify(json.loads(doc_json.group(1)), "orders.json")
+    generated = generate_module(
+        [w.definition for w in loaded.workflows], list(loaded.task_defs), "order.json"
+    )
+    assert doc_python.group(1) == generated.source
+    for result in round_trip([w.definition for w in loaded.workflows], list(loaded.task_defs)):
+        assert result.ok and not result.rejected

@@ -81,7 +81,7 @@ def test_validate_accepts_the_legacy_forms(
 def test_import_upgrades_and_round_trips(tmp_path: Path) -> None:
     source = import_file(_write(tmp_path, LEGACY, bom=True)).source
     assert "DECISION" not in source and "LAMBDA" not in source
-    assert 'switch(\n        kind,' in source and 'param="k"' in source
+    assert "switch(\n        kind," in source and 'param="k"' in source
     assert "js(\"$.k == 'a' ? 'yes' : 'no'\", k=kind)" in source
     assert "function scriptFun(){return {x: 1};} scriptFun();" in source
     assert '"retryCount": 7' in source  # the inline taskDefinition is kept
