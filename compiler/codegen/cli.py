@@ -1,4 +1,4 @@
-"""``flowdsl import FILE.json [-o module.py]``: Conductor JSON -> flowdsl Python."""
+"""``flowdsl import FILE.json [MORE.json ...] [-o module.py]``: Conductor JSON -> flowdsl Python."""
 
 from __future__ import annotations
 
@@ -17,28 +17,30 @@ def cmd_import(args: argparse.Namespace) -> int:
     from compiler.loader import LoadError, load_file
     from compiler.validate import validate_workflow_def
 
-    source: str = args.file
-    if not Path(source).is_file():
-        print(f"flowdsl: error: no such file: {source}", file=sys.stderr)
-        return 2
+    sources: list[str] = args.files
+    for source in sources:
+        if not Path(source).is_file():
+            print(f"flowdsl: error: no such file: {source}", file=sys.stderr)
+            return 2
     try:
-        generated = import_file(source)
+        generated = import_file(*sources)
     except (LoadError, CodegenError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    problems = 0
-    for found in load_file(source).workflows:
-        for problem in validate_workflow_def(found.definition, path=found.json_path):
-            if problem.severity == "error":
-                problems += 1
-                where = problem.json_path or found.json_path
-                print(f"{source}: {where}: warning: {problem.message}", file=sys.stderr)
-    if problems:
-        print(
-            f"{source}: the definition has {problems} error(s); the generated code shows them "
-            f"at its own lines when you compile it",
-            file=sys.stderr,
-        )
+    for source in sources:
+        problems = 0
+        for found in load_file(source).workflows:
+            for problem in validate_workflow_def(found.definition, path=found.json_path):
+                if problem.severity == "error":
+                    problems += 1
+                    where = problem.json_path or found.json_path
+                    print(f"{source}: {where}: warning: {problem.message}", file=sys.stderr)
+        if problems:
+            print(
+                f"{source}: the definition has {problems} error(s); the generated code shows "
+                f"them at its own lines when you compile it",
+                file=sys.stderr,
+            )
     names = ", ".join(fn for _, _, fn in generated.functions)
     if args.output in (None, "-"):
         sys.stdout.write(generated.source)
@@ -61,7 +63,12 @@ def register(sub: Any) -> None:
             "sub_workflow and the system task functions."
         ),
     )
-    p.add_argument("file", metavar="FILE.json", help="a Conductor definition file")
+    p.add_argument(
+        "files",
+        metavar="FILE.json",
+        nargs="+",
+        help="Conductor definition files (workflows, and TaskDefs such as a taskdefs.json)",
+    )
     p.add_argument(
         "-o", "--output", metavar="MODULE.py", help="where to write the module (default: stdout)"
     )

@@ -15,35 +15,39 @@ from compiler.codegen.normalise import normalise_workflow_def
 __all__ = ["RoundTrip", "import_file", "load_generated", "round_trip"]
 
 
-def import_file(path: str | os.PathLike[str]) -> GeneratedModule:
-    """Load any Conductor file (see :mod:`compiler.loader`) and generate its Python module.
+def import_file(*paths: str | os.PathLike[str]) -> GeneratedModule:
+    """Load Conductor files (any shape, see :mod:`compiler.loader`) and generate one module for
+    all the workflows in them, with the TaskDefs any of them holds (e.g. a ``taskdefs.json``).
 
     Raises:
-        compiler.loader.LoadError: the file is not JSON or not a Conductor definition.
-        CodegenError: a definition cannot be written as Python.
+        compiler.loader.LoadError: a file is not JSON or not a Conductor definition, a workflow
+            has a value of the wrong kind (file and JSON path), or no file holds a workflow.
     """
     from compiler.codegen.structure import CodegenError, check_structure
     from compiler.loader import LoadError, load_file
 
-    loaded = load_file(path)
-    if not loaded.workflows:
+    workflows: list[dict[str, Any]] = []
+    task_defs: list[dict[str, Any]] = []
+    names: list[str] = []
+    for path in paths:
+        loaded = load_file(path)
+        names.append(os.path.basename(loaded.path))
+        for found in loaded.workflows:
+            try:
+                check_structure(found.definition)
+            except CodegenError as err:
+                where = found.json_path + err.json_path[1:]
+                raise LoadError(loaded.path, where, err.message) from None
+            workflows.append(found.definition)
+        task_defs.extend(loaded.task_defs)
+    if not workflows:
+        where = os.fspath(paths[0]) if len(paths) == 1 else ", ".join(map(os.fspath, paths))
         raise LoadError(
-            loaded.path,
+            where,
             "$",
-            f"expected at least one WorkflowDef to import; this {loaded.kind} file holds only "
-            f"task definitions",
+            "expected at least one WorkflowDef to import; the file holds only task definitions",
         )
-    for found in loaded.workflows:
-        try:
-            check_structure(found.definition)
-        except CodegenError as err:
-            where = found.json_path + err.json_path[1:]
-            raise LoadError(loaded.path, where, err.message) from None
-    return generate_module(
-        [w.definition for w in loaded.workflows],
-        list(loaded.task_defs),
-        os.path.basename(loaded.path),
-    )
+    return generate_module(workflows, task_defs, ", ".join(names))
 
 
 def load_generated(source: str, filename: str = "<flowdsl import>") -> types.ModuleType:

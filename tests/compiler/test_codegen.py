@@ -747,3 +747,15 @@ def test_docs_import_example_is_the_real_output() -> None:
     assert doc_python.group(1) == generated.source
     for result in round_trip([w.definition for w in loaded.workflows], list(loaded.task_defs)):
         assert result.ok and not result.rejected
+
+
+def test_cli_takes_task_definitions_from_another_file(tmp_path: Path) -> None:
+    from compiler.cli import main
+
+    flows, defs = tmp_path / "flows.json", tmp_path / "taskdefs.json"
+    flows.write_text(json.dumps(wf(simple("c"))), encoding="utf-8")
+    defs.write_text(json.dumps([{"name": "charge", "retryCount": 9}]), encoding="utf-8")
+    target = tmp_path / "flows.py"
+    assert main(["import", str(flows), str(defs), "-o", str(target)]) == 0
+    text = target.read_text(encoding="utf-8")
+    assert "@task(retry_count=9)" in text and "imported from flows.json, taskdefs.json" in text
