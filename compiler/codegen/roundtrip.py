@@ -41,7 +41,7 @@ def import_file(*paths: str | os.PathLike[str]) -> GeneratedModule:
             workflows.append(found.definition)
         task_defs.extend(loaded.task_defs)
     if not workflows:
-        where = os.fspath(paths[0]) if len(paths) == 1 else ", ".join(map(os.fspath, paths))
+        where = ", ".join(str(os.fspath(p)) for p in paths)
         raise LoadError(
             where,
             "$",
