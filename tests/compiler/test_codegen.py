@@ -759,3 +759,30 @@ def test_cli_takes_task_definitions_from_another_file(tmp_path: Path) -> None:
     assert main(["import", str(flows), str(defs), "-o", str(target)]) == 0
     text = target.read_text(encoding="utf-8")
     assert "@task(retry_count=9)" in text and "imported from flows.json, taskdefs.json" in text
+
+
+def test_examples_through_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """flowdsl compile examples -> flowdsl import the JSON -> flowdsl compile the module: the same
+    WorkflowDefs and TaskDefs, file by file."""
+    from compiler.cli import main
+
+    root = Path(__file__).resolve().parents[2]
+    for example in sorted((root / "examples").glob("[!_]*.py")):
+        first, second = tmp_path / example.stem / "a", tmp_path / example.stem / "b"
+        assert main(["compile", str(example), "-o", str(first)]) == 0
+        module = tmp_path / example.stem / "imported.py"
+        files = sorted(str(p) for p in first.glob("*.json"))
+        assert main(["import", *files, "-o", str(module)]) == 0
+        assert main(["compile", str(module), "-o", str(second)]) == 0
+        for original in first.glob("*.json"):
+            again = json.loads((second / original.name).read_text(encoding="utf-8"))
+            before = json.loads(original.read_text(encoding="utf-8"))
+            if original.name == "taskdefs.json":
+                assert sorted(again, key=lambda td: td["name"]) == sorted(
+                    before, key=lambda td: td["name"]
+                )
+            else:
+                assert normalise_workflow_def(again) == normalise_workflow_def(before)
+    capsys.readouterr()
