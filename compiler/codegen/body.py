@@ -77,6 +77,31 @@ class _Refs:
         return True
 
 
+def _split_args(text: str) -> list[str]:
+    """Split ``a=1, b="x, y"`` at its top-level commas (strings and brackets respected)."""
+    parts: list[str] = []
+    depth, quote, start, i = 0, "", 0, 0
+    while i < len(text):
+        c = text[i]
+        if quote:
+            if c == "\\":
+                i += 1
+            elif c == quote:
+                quote = ""
+        elif c in "\"'":
+            quote = c
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+        i += 1
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -134,6 +159,12 @@ class BodyWriter:
             self.call_lines = 1
             return [one]
         pad = " " * (indent + 4)
+        opener = f"{' ' * indent}{head}{fn}("
+        if len(opener) > WIDTH and fn.endswith(")") and ".options(" in fn:
+            # task.options(...)(...): the options go one per line first, as ruff formats them
+            name, _, options = fn[:-1].partition(".options(")
+            fn = f"{name}.options(\n" + "".join(f"{pad}{o},\n" for o in _split_args(options))
+            fn += f"{' ' * indent})"
         lines = [f"{' ' * indent}{head}{fn}("]
         lines.extend(f"{pad}{a}," for a in args)
         lines.append(f"{' ' * indent})")
@@ -155,13 +186,14 @@ class BodyWriter:
             else:
                 odd[key] = val
         if odd:
-            out.append("**" + self.value(odd, scope, indent))
+            out.append("**" + self.value(odd, scope, indent, 2))
         return out
 
     def text(self, text: str, indent: int) -> str:
-        """A (JavaScript, jq) source string: one literal per line when it has several."""
+        """A (JavaScript, jq) source string: one literal per line when it is long and has
+        several lines."""
         lines = text.split("\n")
-        if len(lines) == 1:
+        if len(lines) == 1 or len(py_string(text)) + indent + 9 <= WIDTH:
             return py_string(text)
         pad = " " * (indent + 8)
         parts = [py_string(line + "\n") for line in lines[:-1]]
@@ -250,10 +282,10 @@ class BodyWriter:
         if self.refs.arg(kind.lower(), ref):
             args.append(f"ref={py_string(ref)}")
         if task.get("name") != ref:
-            args.append(f"name={self.value(task.get('name'), scope, indent)}")
+            args.append(f"name={self.value(task.get('name'), scope, indent, 5)}")
         params = task.get("inputParameters")
         if params:
-            args.append(f"input_parameters={self.value(params, scope, indent)}")
+            args.append(f"input_parameters={self.value(params, scope, indent, 17)}")
         fields = {k: v for k, v in task.items() if k not in _BASE_KEYS}
         args.extend(self.kwargs(fields, scope, indent, frozenset({"type", "ref", "name"})))
         reason = why or f"flowdsl has no function for {kind} tasks"
@@ -330,7 +362,7 @@ class BodyWriter:
         if method != "GET":
             positional.append(py_string(method))
         keywords = [
-            f"{spelled[k]}={self.value(v, scope, indent)}"
+            f"{spelled[k]}={self.value(v, scope, indent, len(spelled[k]) + 1)}"
             for k, v in request.items()
             if k in spelled
         ]
@@ -412,7 +444,7 @@ class BodyWriter:
             positional.append(self.value(params["terminationReason"], scope, indent))
         keywords = []
         if "workflowOutput" in params:
-            keywords.append(f"output={self.value(params['workflowOutput'], scope, indent)}")
+            keywords.append(f"output={self.value(params['workflowOutput'], scope, indent, 7)}")
         return self.system(
             task,
             scope,
@@ -479,7 +511,9 @@ class BodyWriter:
         positional = [target, self.value(request["input"], scope, indent)]
         keywords = []
         if "correlationId" in request:
-            keywords.append(f"correlation_id={self.value(request['correlationId'], scope, indent)}")
+            keywords.append(
+                f"correlation_id={self.value(request['correlationId'], scope, indent, 15)}"
+            )
         return self.system(
             task,
             scope,
@@ -523,7 +557,7 @@ class BodyWriter:
         if task.get("inputParameters") or not all(isinstance(x, str) for x in [*join_on, *default]):
             raise _Raw("it has inputs or its joinOn is not a list of references")
         positional = [self.value(list(join_on), scope, indent)]
-        keywords = [f"default={self.value(list(default), scope, indent)}"] if default else []
+        keywords = [f"default={self.value(list(default), scope, indent, 8)}"] if default else []
         return self.system(
             task,
             scope,

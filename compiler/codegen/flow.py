@@ -230,12 +230,16 @@ class WorkflowWriter(BodyWriter):
         reserved = frozenset({"expression", "evaluator"})
         if reserved & set(params):
             raise _Raw("an input is named 'expression' or 'evaluator'")
-        args = [self.text(expression, indent)]
+        args = [self.text(expression, indent + 4)]
         if evaluator != implicit:
             args.append(f"evaluator={py_string(str(evaluator))}")
-        args.extend(self.kwargs(params, scope, indent, reserved))
-        one = f"{self.module.helper('js')}({', '.join(args)})"
-        return one
+        args.extend(self.kwargs(params, scope, indent + 4, reserved))
+        fn = self.module.helper("js")
+        one = f"{fn}({', '.join(args)})"
+        if len(one) + indent + 5 <= 100 and "\n" not in one:
+            return one
+        pad = " " * (indent + 8)
+        return f"{fn}(\n" + "".join(f"{pad}{a},\n" for a in args) + " " * (indent + 4) + ")"
 
     # -- do_while ------------------------------------------------------------------------------
     def t_do_while(self, task: dict[str, Any], scope: Scope, indent: int) -> list[str]:
@@ -299,11 +303,11 @@ class WorkflowWriter(BodyWriter):
             self.kwargs({k: v for k, v in inputs.items() if k not in odd}, scope, indent, reserved)
         )
         if odd:
-            args.append(f"_inputs={self.value(odd, scope, indent)}")
+            args.append(f"_inputs={self.value(odd, scope, indent, 8)}")
         if "workflowDefinition" in param:
             args.append("inline=True")
         if isinstance(param.get("taskToDomain"), dict) and param["taskToDomain"]:
-            args.append(f"task_to_domain={self.value(param['taskToDomain'], scope, indent)}")
+            args.append(f"task_to_domain={self.value(param['taskToDomain'], scope, indent, 15)}")
         elif "taskToDomain" in param:
             raise _Raw("its taskToDomain is empty")
         if self.refs.arg(child, ref):
