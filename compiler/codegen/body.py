@@ -165,6 +165,9 @@ class BodyWriter:
             name, _, options = fn[:-1].partition(".options(")
             fn = f"{name}.options(\n" + "".join(f"{pad}{o},\n" for o in _split_args(options))
             fn += f"{' ' * indent})"
+        if not args:
+            self.call_lines = 1
+            return [f"{' ' * indent}{head}{fn}()"]
         lines = [f"{' ' * indent}{head}{fn}("]
         lines.extend(f"{pad}{a}," for a in args)
         lines.append(f"{' ' * indent})")

@@ -274,21 +274,22 @@ class ModuleBuilder:
         timeout = d.get("timeoutSeconds") or 0
         for key, option in _WORKFLOW_OPTIONS.items():
             if key in d and key not in ("inputTemplate", "variables", "metadata"):
-                args.append(f"{option}={render_value(d[key], literal, 4)}")
+                args.append(f"{option}={render_value(d[key], literal, 4, len(option) + 1)}")
         if timeout:
             args.append(f"timeout_seconds={timeout!r}")
         implied = "TIME_OUT_WF" if timeout else "ALERT_ONLY"
         if d.get("timeoutPolicy") != implied:
             args.append(f"timeout_policy={py_string(str(d.get('timeoutPolicy')))}")
         if d.get("failureWorkflow"):
-            args.append(f"failure_workflow={render_value(d['failureWorkflow'], literal, 4)}")
+            args.append(f"failure_workflow={render_value(d['failureWorkflow'], literal, 4, 17)}")
         if d.get("restartable") is False:
             args.append("restartable=False")
         if d.get("workflowStatusListenerEnabled") is True:
             args.append("workflow_status_listener_enabled=True")
         for key in ("variables", "inputTemplate", "metadata"):
             if key in d:
-                args.append(f"{_WORKFLOW_OPTIONS[key]}={render_value(d[key], literal, 4)}")
+                option = _WORKFLOW_OPTIONS[key]
+                args.append(f"{option}={render_value(d[key], literal, 4, len(option) + 1)}")
         deco = self.helper("workflow")
         if not args:
             return [f"@{deco}"]
@@ -318,7 +319,7 @@ class ModuleBuilder:
                 dropped.append(key)
                 continue
             if value is not None:
-                args.append(f"{option}={render_value(value, literal, 4)}")
+                args.append(f"{option}={render_value(value, literal, 4, len(option) + 1)}")
         lines = (
             [f"# TaskDef fields with no @task option, left out: {', '.join(dropped)}"]
             if dropped

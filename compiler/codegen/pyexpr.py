@@ -54,18 +54,13 @@ def is_kwarg(name: str) -> bool:
 
 
 def py_string(text: str) -> str:
-    """A Python string literal for ``text``: double quotes, or single ones when that saves
-    escaping (as ruff format prefers)."""
+    """A Python string literal for ``text``: double quotes, or single ones when that needs
+    fewer escapes (as ruff format chooses)."""
     literal = json.dumps(text, ensure_ascii=False)
-    if '"' in text and "'" not in text:
-        return (
-            "'"
-            + re.sub(
-                r"\\(.)", lambda m: m.group(1) if m.group(1) == '"' else m.group(0), literal[1:-1]
-            )
-            + "'"
-        )
-    return literal
+    if text.count('"') <= text.count("'"):
+        return literal
+    body = re.sub(r"\\(.)", lambda m: '"' if m.group(1) == '"' else m.group(0), literal[1:-1])
+    return "'" + body.replace("'", "\\'") + "'"
 
 
 class Scope:

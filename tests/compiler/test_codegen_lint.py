@@ -66,6 +66,22 @@ def test_generated_code_passes_ruff_and_mypy_strict(tmp_path: Path) -> None:
         text=True,
     )
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+    examples = sorted(p.name for p in package.glob("example_*.py"))
+    formatted = subprocess.run(
+        [
+            str(BIN / "ruff"),
+            "format",
+            "--check",
+            "--no-cache",
+            "--config",
+            str(ROOT / "pyproject.toml"),
+            *examples,
+        ],
+        cwd=package,
+        capture_output=True,
+        text=True,
+    )
+    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
     mypy = subprocess.run(
         [
             str(BIN / "mypy"),
