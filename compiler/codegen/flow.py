@@ -107,7 +107,7 @@ class WorkflowWriter(BodyWriter):
                 if var is not None:
                     scope.handles[r] = var
                 targets.append(var or "_")
-            target = ", ".join(targets)
+            target = ", ".join(targets) if len(targets) > 1 else f"({targets[0]},)"
         return lines + self.call(self.module.helper("fork"), args, indent, target)
 
     def dynamic_fork(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compiler.codegen import generate_module, normalise_workflow_def, round_trip, upgrade_legacy
@@ -786,3 +786,79 @@ def test_examples_through_the_command_line(
             else:
                 assert normalise_workflow_def(again) == normalise_workflow_def(before)
     capsys.readouterr()
+
+
+# --- random definitions ------------------------------------------------------------------------
+
+_KEYS = st.sampled_from(["a", "b", "c-d", "from", "x1"])
+
+
+@st.composite
+def _tasks(draw: st.DrawFn, refs: list[str], depth: int = 0) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for _ in range(draw(st.integers(1, 3))):
+        n = len(refs)
+        ref = draw(st.sampled_from([f"t{n}", f"t{n}_ref", f"Task{n}Ref", f"shared_{n}", "fork"]))
+        ref = ref if ref not in refs else f"t{n}"
+        refs.append(ref)
+        kinds = ["SIMPLE", "INLINE", "SET_VARIABLE", "WAIT"]
+        if depth < 2:
+            kinds += ["SWITCH", "FORK_JOIN", "DO_WHILE"]
+        kind = draw(st.sampled_from(kinds))
+        value = draw(
+            st.sampled_from(
+                [
+                    "${workflow.input.customer}",
+                    "lit",
+                    3,
+                    "x ${workflow.input.amount} y",
+                    *[f"${{{r}.output.v}}" for r in refs[:-1]][-2:],
+                ]
+            )
+        )
+        name = draw(st.sampled_from([ref, f"{ref}_name", "shared"]))
+        if kind == "SIMPLE":
+            out.append(simple(ref, name=name, **{draw(_KEYS): value}))
+        elif kind == "INLINE":
+            params = {"evaluatorType": "javascript", "expression": "$.v", "v": value}
+            out.append(system("INLINE", ref, params))
+        elif kind == "SET_VARIABLE":
+            out.append(system("SET_VARIABLE", ref, {draw(_KEYS): value}))
+        elif kind == "WAIT":
+            out.append(system("WAIT", ref, {"duration": "1s"}))
+        elif kind == "SWITCH":
+            cases = {"k": draw(_tasks(refs, depth + 1)), "j": draw(_tasks(refs, depth + 1))}
+            out.append(
+                system(
+                    "SWITCH",
+                    ref,
+                    {"switchCaseValue": value},
+                    name=name,
+                    evaluatorType="value-param",
+                    expression="switchCaseValue",
+                    decisionCases=cases,
+                    defaultCase=draw(st.sampled_from([[], *[draw(_tasks(refs, depth + 1))]])),
+                )
+            )
+        elif kind == "FORK_JOIN":
+            branches = [draw(_tasks(refs, depth + 1)) for _ in range(draw(st.integers(1, 3)))]
+            out.append(system("FORK_JOIN", ref, forkTasks=branches, name=name))
+            join = f"{ref}_join"
+            last = [b[-1]["taskReferenceName"] for b in branches]
+            out.append(system("JOIN", join, joinOn=last))
+        else:
+            body = draw(_tasks(refs, depth + 1))
+            cond = f"$.{ref}['iteration'] < 2"
+            out.append(system("DO_WHILE", ref, loopCondition=cond, loopOver=body, name=name))
+    return out
+
+
+@settings(deadline=None, max_examples=150)
+@given(st.data())
+def test_random_definitions_round_trip(data: st.DataObject) -> None:
+    """Any mix of worker tasks, system tasks, switches, forks and loops comes back the same."""
+    tasks = data.draw(_tasks([]))
+    definition = wf(*tasks, outputParameters={"out": "${t0.output}"})
+    [result] = round_trip([definition])
+    assert result.ok, (result.diff, result.error)
+    ast.parse(source_of(definition))
