@@ -185,6 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     from compiler.diagram.cli import register as register_render
 
     register_render(sub)
+    from compiler.codegen.cli import register as register_import
+
+    register_import(sub)
     for ep in sorted(entry_points(group="flowdsl.commands"), key=lambda e: e.name):
         try:
             register = ep.load()

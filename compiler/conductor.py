@@ -58,6 +58,14 @@ _TASK_DEF_ORDER = (
     "inputTemplate",
     "ownerEmail",
 )
+# WorkflowDef fields written only when given (Orkes schema enforcement and rate limits).
+_EXTRA_WORKFLOW_FIELDS = (
+    "enforceSchema",
+    "inputSchema",
+    "outputSchema",
+    "maskedFields",
+    "rateLimitConfig",
+)
 # Conductor's defaults, written out explicitly so the registered TaskDef says what the server will do.
 TASK_DEF_DEFAULTS = {
     "retryCount": 3,
@@ -240,9 +248,9 @@ class ConductorEmitter:
             task[key] = self.value(val, f"field '{key}' of '{step.ref}'", step.location)
         return [self._common(task, step)]
 
-    def _join(self, ref: str, join_on: Sequence[str]) -> dict[str, JSON]:
+    def _join(self, ref: str, join_on: Sequence[str], name: str | None) -> dict[str, JSON]:
         return {
-            "name": ref,
+            "name": name or ref,
             "taskReferenceName": ref,
             "type": "JOIN",
             "inputParameters": {},
@@ -255,22 +263,23 @@ class ConductorEmitter:
             self.steps(branch, f"{here}.forkTasks[{i}]") for i, branch in enumerate(step.branches)
         ]
         fork = {
-            "name": step.ref,
+            "name": step.name or step.ref,
             "taskReferenceName": step.ref,
             "type": "FORK_JOIN",
             "inputParameters": {},
             "forkTasks": branches,
         }
-        return [self._common(fork, step), self._join(step.join_ref, step.join_on)]
+        join = self._join(step.join_ref, step.join_on, step.join_name)
+        return [self._common(fork, step), join]
 
     def visit_dynamic_fork(self, step: DynamicFork, path: str, index: int) -> list[dict[str, JSON]]:
         fork = {
-            "name": step.ref,
+            "name": step.name or step.ref,
             "taskReferenceName": step.ref,
             "type": "FORK_JOIN_DYNAMIC",
             "inputParameters": self.inputs(step, step.inputs),
         }
-        return [self._common(fork, step), self._join(step.join_ref, ())]
+        return [self._common(fork, step), self._join(step.join_ref, (), step.join_name)]
 
     def visit_switch(self, step: Switch, path: str, index: int) -> list[dict[str, JSON]]:
         here = f"{path}[{index}]"
@@ -279,7 +288,7 @@ class ConductorEmitter:
             for key, branch in step.cases
         }
         task = {
-            "name": step.ref,
+            "name": step.name or step.ref,
             "taskReferenceName": step.ref,
             "type": "SWITCH",
             "inputParameters": self.inputs(step, step.inputs),
@@ -293,13 +302,15 @@ class ConductorEmitter:
     def visit_do_while(self, step: DoWhile, path: str, index: int) -> list[dict[str, JSON]]:
         here = f"{path}[{index}]"
         task: dict[str, JSON] = {
-            "name": step.ref,
+            "name": step.name or step.ref,
             "taskReferenceName": step.ref,
             "type": "DO_WHILE",
             "inputParameters": self.inputs(step, step.inputs),
             "loopCondition": step.condition,
             "loopOver": self.steps(step.body, f"{here}.loopOver"),
         }
+        if step.evaluator is not None:
+            task["evaluatorType"] = step.evaluator
         if isinstance(step.items, list | tuple):
             # Conductor's `items` is an expression; a literal list goes in the `_items` input.
             inputs = task["inputParameters"]
@@ -385,6 +396,9 @@ class ConductorEmitter:
             wf["inputTemplate"] = self.value(template, "input_template", where)
         if opts.get("metadata"):
             wf["metadata"] = self.value(opts["metadata"], "metadata", where)
+        for key in _EXTRA_WORKFLOW_FIELDS:
+            if key in opts:
+                wf[key] = self.value(opts[key], key, where)
         return wf
 
 

@@ -50,14 +50,18 @@ class JsExpr:
 
     expression: str
     bindings: Mapping[str, Any] = field(default_factory=dict)
+    evaluator: str | None = None
+    """The ``evaluatorType`` to write (None: ``javascript``, which do_while leaves implicit)."""
 
 
-def js(expression: str, **bindings: Any) -> JsExpr:
+def js(expression: str, *, evaluator: str | None = None, **bindings: Any) -> JsExpr:
     """A JavaScript expression for ``switch`` and ``do_while``; ``$.name`` reads a binding.
 
     Example: ``switch(js("$.score > 700 ? 'low' : 'high'", score=risk.output["score"]), {...})``.
+    ``evaluator`` names another Conductor evaluator (``graaljs``, or ``value-param``, where the
+    expression names the binding to switch on); imported definitions use it.
     """
-    return JsExpr(expression, bindings)
+    return JsExpr(expression, bindings, evaluator)
 
 
 def last_ref(step: Step) -> str:
@@ -112,12 +116,17 @@ def _result_or_last(result: Any, steps: tuple[Step, ...]) -> Any:
 
 
 def fork(
-    *branches: Callable[[], T], ref: str | None = None, join_ref: str | None = None
+    *branches: Callable[[], T],
+    ref: str | None = None,
+    join_ref: str | None = None,
+    name: str | None = None,
+    join_name: str | None = None,
 ) -> tuple[T, ...]:
     """Run branches in parallel: FORK_JOIN, then a JOIN on each branch's last task.
 
     Returns each branch's return value; a branch returning None gives a handle
-    on its last task.
+    on its last task. ``name`` / ``join_name`` set the tasks' names when they should
+    differ from their reference names.
     """
     tracer = _trace.current("fork()")
     where = caller_location()
@@ -156,7 +165,7 @@ def fork(
         )
     join = tracer.new_ref(f"{fork_ref}_join", join_ref, where)
     join_on = tuple(last_ref(s[-1]) for s in traced if s)
-    tracer.add(Fork(fork_ref, where, NO_OPTIONS, tuple(traced), join, join_on))
+    tracer.add(Fork(fork_ref, where, NO_OPTIONS, tuple(traced), join, join_on, name, join_name))
     return tuple(results)
 
 
@@ -167,6 +176,8 @@ def dynamic_fork(
     ref: str | None = None,
     join_ref: str | None = None,
     optional: bool | None = None,
+    name: str | None = None,
+    join_name: str | None = None,
 ) -> Handle[dict[str, Any]]:
     """Run ``task_fn`` once per element of ``inputs`` (a run-time list of input dicts).
 
@@ -220,6 +231,8 @@ def dynamic_fork(
             join,
             spec,
             task_fn if spec is None else None,
+            name,
+            join_name,
         )
     )
     return Handle(join, "JOIN")
@@ -242,20 +255,27 @@ def switch(
     default: Callable[[], Any] | None = None,
     *,
     ref: str | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    param: str = "switchCaseValue",
 ) -> SwitchHandle:
     """SWITCH on ``value``: run the branch whose key equals it, else ``default``.
 
     ``value`` is a reference or literal (value-param evaluator) or ``js(...)``
     (javascript evaluator). Keys are matched as strings, as Conductor does:
-    ``True`` matches ``"true"``, ``2`` matches ``"2"``.
+    ``True`` matches ``"true"``, ``2`` matches ``"2"``. ``name`` sets the task's name when it
+    should differ from its reference name; ``description`` is the task's description;
+    ``param`` is the input that carries ``value`` (Conductor's ``expression`` of a value-param
+    SWITCH).
     """
     tracer = _trace.current("switch()")
     where = caller_location()
     switch_ref = tracer.new_ref("switch", ref, where)
     if isinstance(value, JsExpr):
-        evaluator, expression, inputs = "javascript", value.expression, dict(value.bindings)
+        evaluator = value.evaluator or "javascript"
+        expression, inputs = value.expression, dict(value.bindings)
     else:
-        evaluator, expression, inputs = "value-param", "switchCaseValue", {"switchCaseValue": value}
+        evaluator, expression, inputs = "value-param", param, {param: value}
     results: dict[str, Any] = {}
     default_result: Any = None
     traced: list[tuple[str, tuple[Step, ...]]] = []
@@ -270,19 +290,19 @@ def switch(
         )
         cases = {}
     for key, branch in cases.items():
-        name = _case_key(key)
-        if name in seen:
+        case = _case_key(key)
+        if case in seen:
             tracer.report(
                 Problem(
-                    f"switch '{switch_ref}' has case '{name}' twice",
+                    f"switch '{switch_ref}' has case '{case}' twice",
                     code="duplicate-case",
                     location=where,
                 )
             )
-        seen.add(name)
-        steps, result = _branch(tracer, branch, f"case '{name}' of switch '{switch_ref}'", where)
-        traced.append((name, steps))
-        results[name] = _result_or_last(result, steps)
+        seen.add(case)
+        steps, result = _branch(tracer, branch, f"case '{case}' of switch '{switch_ref}'", where)
+        traced.append((case, steps))
+        results[case] = _result_or_last(result, steps)
     default_steps: tuple[Step, ...] = ()
     if default is not None:
         default_steps, default_result = _branch(
@@ -293,12 +313,13 @@ def switch(
         Switch(
             switch_ref,
             where,
-            NO_OPTIONS,
+            _options(description=description),
             evaluator,
             expression,
             inputs,
             tuple(traced),
             default_steps,
+            name,
         )
     )
     return SwitchHandle(switch_ref, results, default_result)
@@ -353,6 +374,8 @@ def do_while(
     max_iterations: int | None = None,
     keep_last_n: int | None = None,
     ref: str | None = None,
+    name: str | None = None,
+    optional: bool | None = None,
 ) -> LoopHandle:
     """DO_WHILE: run ``body`` then repeat while ``condition`` (JavaScript) is true.
 
@@ -361,16 +384,18 @@ def do_while(
     binds more values. ``items`` iterates over a list (the body sees
     ``loop.item`` when it takes one argument); ``max_iterations`` adds an
     iteration cap. The body always runs at least once, except over an empty
-    ``items`` list.
+    ``items`` list. ``name`` sets the task's name when it should differ from its reference name.
     """
     tracer = _trace.current("do_while()")
     where = caller_location()
     loop_ref = tracer.new_ref("loop", ref, where)
     handle = LoopHandle(loop_ref)
     inputs: dict[str, Any] = {}
+    evaluator: str | None = None
     if isinstance(condition, JsExpr):
         inputs.update(condition.bindings)
         cond: str | None = condition.expression
+        evaluator = condition.evaluator
     else:
         cond = condition
     if max_iterations is not None:
@@ -402,7 +427,19 @@ def do_while(
                 hint="The body must call at least one task.",
             )
         )
-    tracer.add(DoWhile(loop_ref, where, NO_OPTIONS, cond, inputs, steps, items))
+    tracer.add(
+        DoWhile(
+            loop_ref,
+            where,
+            _options(optional=optional),
+            cond,
+            inputs,
+            steps,
+            items,
+            evaluator,
+            name,
+        )
+    )
     return handle
 
 

@@ -88,6 +88,8 @@ class Fork(Step):
     branches: tuple[tuple[Step, ...], ...]
     join_ref: str
     join_on: tuple[str, ...]
+    name: str | None = None  # the FORK_JOIN task's name (None: its reference name)
+    join_name: str | None = None  # the JOIN task's name (None: its reference name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,8 @@ class DynamicFork(Step):
     join_ref: str
     task_spec: TaskSpec | None  # the forked @task (its TaskDef is emitted), else None
     child: Any = None  # a forked workflow function / WorkflowRef, when forking sub-workflows
+    name: str | None = None  # the FORK_JOIN_DYNAMIC task's name (None: its reference name)
+    join_name: str | None = None  # the JOIN task's name (None: its reference name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +115,7 @@ class Switch(Step):
     inputs: Mapping[str, Any]
     cases: tuple[tuple[str, tuple[Step, ...]], ...]
     default: tuple[Step, ...]
+    name: str | None = None  # the SWITCH task's name (None: its reference name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +127,8 @@ class DoWhile(Step):
     inputs: Mapping[str, Any]
     body: tuple[Step, ...]
     items: Any = None
+    evaluator: str | None = None  # evaluatorType when one was given explicitly
+    name: str | None = None  # the DO_WHILE task's name (None: its reference name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,6 +101,11 @@ WORKFLOW_OPTIONS: dict[str, tuple[str, Any]] = {
     "workflow_status_listener_enabled": ("workflowStatusListenerEnabled", "bool"),
     "failure_workflow_version": ("failureWorkflowVersion", "count"),
     "metadata": ("metadata", "map"),
+    "enforce_schema": ("enforceSchema", "bool"),
+    "input_schema": ("inputSchema", "map"),
+    "output_schema": ("outputSchema", "map"),
+    "masked_fields": ("maskedFields", "list"),
+    "rate_limit_config": ("rateLimitConfig", "map"),
 }
 
 

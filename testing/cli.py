@@ -45,17 +45,58 @@ def input_errors() -> tuple[type[Exception], ...]:
     return (_InputError, LoadError, MockError, SimulationError)
 
 
+def _as_request(
+    doc: Any, path: str, pick: str | None
+) -> tuple[dict[str, Any], list[Any], list[Any]]:
+    """Any Conductor file as a test request, plus the other workflows and the TaskDefs in it.
+
+    A test or start request is used as it is; a WorkflowDef, a list of them, a bundle or an
+    execution record runs its first workflow (or the one named ``pick``) with no mocks, on the
+    execution's own input for an execution record.
+    """
+    from compiler.loader import LoadError, classify
+
+    try:
+        loaded = classify(doc, path)
+    except LoadError:
+        loaded = None
+    if loaded is None or loaded.kind in ("test-request", "start-request"):
+        if not isinstance(doc, dict):
+            raise _InputError(f"{path}: $: expected a workflow test request object")
+        return doc, [], []
+    workflows = [found.definition for found in loaded.workflows]
+    if not workflows:
+        raise _InputError(
+            f"{path}: $: expected a workflow to simulate; this {loaded.kind} file holds only task definitions"
+        )
+    chosen = workflows[0]
+    if pick is not None:
+        named = [w for w in workflows if w.get("name") == pick]
+        if not named:
+            names = ", ".join(str(w.get("name")) for w in workflows)
+            raise _InputError(f"{path}: no workflow named '{pick}' in this file (it has: {names})")
+        chosen = named[0]
+    request: dict[str, Any] = {"workflowDef": chosen}
+    if loaded.kind == "execution":
+        request["input"] = loaded.extra["execution"].get("input") or {}
+    return request, [w for w in workflows if w is not chosen], list(loaded.task_defs)
+
+
 def run_request(args: argparse.Namespace) -> Run:
-    """Simulate the request of ``args.request`` with ``--taskdefs/--workflows/--secrets``."""
+    """Simulate the request (or any Conductor file holding a workflow) of ``args.request``, with
+    ``--workflow/--taskdefs/--workflows/--secrets``."""
     from compiler.loader import load_file
     from testing.mocks import Mocks
     from testing.simulator import Simulator
 
-    request = _json(args.request, "request")
-    if not isinstance(request, dict):
-        raise _InputError(f"{args.request}: $: expected a workflow test request object")
+    doc = _json(args.request, "request")
+    request, others, file_task_defs = _as_request(doc, args.request, args.workflow)
     definition = request.get("workflowDef")
     sim = Simulator(secrets=_json(args.secrets, "secrets") if args.secrets else None)
+    for other in others:
+        sim.add_workflow(other)
+    for td in file_task_defs:
+        sim.task_defs[str(td["name"])] = dict(td)
     if args.taskdefs:
         for td in load_file(args.taskdefs).task_defs:
             sim.task_defs[str(td["name"])] = dict(td)
@@ -89,6 +130,9 @@ def run_request(args: argparse.Namespace) -> Run:
 def add_request_options(p: argparse.ArgumentParser) -> None:
     """The options that say how to simulate a request (shared by ``simulate`` and ``report``)."""
     p.add_argument(
+        "--workflow", metavar="NAME", help="which workflow of the file to run (default: the first)"
+    )
+    p.add_argument(
         "--taskdefs", metavar="FILE", help="TaskDefs (a JSON list) that apply to the tasks"
     )
     p.add_argument(
@@ -117,7 +161,12 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "simulate", help="simulate a Conductor workflow test request on a fake clock"
     )
-    p.add_argument("request", metavar="REQUEST.json", help="a POST /api/workflow/test body")
+    p.add_argument(
+        "request",
+        metavar="REQUEST.json",
+        help="a POST /api/workflow/test body, or any Conductor file holding a workflow "
+        "(a WorkflowDef, a list, a bundle, a start request, an execution record)",
+    )
     add_request_options(p)
     p.add_argument("-o", "--output", metavar="OUT.json", help="write the execution JSON here")
     p.set_defaults(func=_simulate)

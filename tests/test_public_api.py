@@ -152,3 +152,25 @@ def test_diagram_public_names_are_pinned_and_resolve() -> None:
     assert callable(compiler.diagram.render)  # the function, not the module of that name
     with pytest.raises(AttributeError, match="has no attribute 'nope'"):
         compiler.diagram.nope  # noqa: B018
+
+
+CODEGEN_API = [
+    "CodegenError",
+    "GeneratedModule",
+    "generate_module",
+    "import_file",
+    "normalise_workflow_def",
+    "round_trip",
+    "upgrade_legacy",
+]
+
+
+def test_codegen_public_names_are_pinned_and_resolve() -> None:
+    """``compiler.codegen.__all__`` is exactly the import API, and every name imports lazily."""
+    import compiler.codegen as codegen
+
+    assert sorted(codegen.__all__) == CODEGEN_API
+    for name in CODEGEN_API:
+        assert getattr(codegen, name) is not None
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        codegen.nope  # noqa: B018
