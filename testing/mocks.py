@@ -450,6 +450,15 @@ class Mocks:
                 result[key] = [step.to_json() for step in steps]
         return result
 
+    def snapshot(self) -> Mocks:
+        """A copy of the configured steps that later configuration does not change (no cursors)."""
+        copy = Mocks()
+        copy._sources = {
+            key: MockBuilder(key, source.steps, source.exact)
+            for key, source in self._sources.items()
+        }
+        return copy
+
     def describe(self) -> list[str]:
         """Pasteable Python lines (on ``sim``, with ``timedelta``) that rebuild this configuration."""
         lines: list[str] = []

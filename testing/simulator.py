@@ -73,7 +73,13 @@ class Run:
     execution: dict[str, Any]
     children: tuple[dict[str, Any], ...]
     start_ms: int
-    mocks: tuple[str, ...] = ()
+    worker_mocks: Mocks | None = attrs.field(default=None, eq=False, repr=False)
+    """A snapshot of the mocks the run used (:meth:`Mocks.snapshot`); :attr:`mocks` describes it."""
+
+    @property
+    def mocks(self) -> tuple[str, ...]:
+        """Pasteable Python lines (on ``sim``) that configure the mocks this run used."""
+        return () if self.worker_mocks is None else tuple(self.worker_mocks.describe())
 
     @property
     def status(self) -> str:
@@ -275,7 +281,7 @@ class Simulator:
                 engine.at(start_ms + offset, "terminate", root.workflow_id, reason)
             engine.run(max_events=self.max_events)
         children = tuple(wf.to_json() for wf in engine.all_workflows() if wf is not root)
-        result = Run(root.to_json(), children, start_ms, tuple(self.mocks.describe()))
+        result = Run(root.to_json(), children, start_ms, self.mocks.snapshot())
         self.runs.append(result)
         return result
 
