@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from flowdsl.errors import FlowError, Problem
 
-__all__ = ["main"]
+__all__ = ["UsageError", "compile_target", "format_problem", "main"]
 
 
 class UsageError(Exception):
@@ -51,7 +51,9 @@ def _print_problems(problems: Sequence[Problem], out: TextIO, file: str | None =
     return errors
 
 
-def _compile_target(target: str, out: TextIO) -> list[Any] | None:
+def compile_target(target: str, out: TextIO) -> list[Any] | None:
+    """Compile every workflow of ``target`` (what ``flowdsl compile`` accepts), printing problems
+    to ``out``; None when any failed. Raises UsageError for a target that names nothing."""
     from compiler.compile import compile_workflow
     from compiler.targets import TargetError, load_workflows
     from flowdsl.errors import WorkflowDefinitionError
@@ -86,7 +88,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     """``flowdsl compile TARGET -o DIR``."""
     from compiler.compile import dumps
 
-    compiled = _compile_target(args.target, sys.stderr)
+    compiled = compile_target(args.target, sys.stderr)
     if compiled is None:
         return 1
     out_dir = Path(args.output)
@@ -142,7 +144,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if not Path(target).is_file():
             raise UsageError(f"no such file: {target}")
         return _validate_json(target)
-    compiled = _compile_target(target, sys.stderr)
+    compiled = compile_target(target, sys.stderr)
     if compiled is None:
         return 1
     for result in compiled:

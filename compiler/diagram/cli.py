@@ -32,9 +32,9 @@ class _Invalid(Exception):
 
 def _from_target(target: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(the workflows the target defines, those and every sub-workflow they run)."""
-    from compiler.cli import _compile_target
+    from compiler.cli import compile_target
 
-    compiled = _compile_target(target, sys.stderr)
+    compiled = compile_target(target, sys.stderr)
     if compiled is None:
         raise _Invalid("")  # the problems are printed already
     found: dict[tuple[str, int], dict[str, Any]] = {}
