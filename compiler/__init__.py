@@ -5,7 +5,9 @@ Importing the package loads nothing heavy; each function imports what it needs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from compiler._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from compiler.compile import CompiledWorkflow as CompiledWorkflow
@@ -40,10 +42,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'compiler' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr(__name__, _WHERE)

@@ -39,20 +39,23 @@ __all__ = [
     "workflow_property",
 ]
 
-_PROPERTIES = {
-    "workflowId",
-    "parentWorkflowId",
-    "parentWorkflowTaskId",
-    "workflowType",
-    "version",
-    "correlationId",
-    "status",
-    "reasonForIncompletion",
-    "schemaVersion",
-    "input",
-    "output",
-    "variables",
-}
+#: The names ``workflow_property`` accepts (``${workflow.<name>}``).
+WORKFLOW_PROPERTIES = frozenset(
+    {
+        "workflowId",
+        "parentWorkflowId",
+        "parentWorkflowTaskId",
+        "workflowType",
+        "version",
+        "correlationId",
+        "status",
+        "reasonForIncompletion",
+        "schemaVersion",
+        "input",
+        "output",
+        "variables",
+    }
+)
 
 
 def _emit(
@@ -392,7 +395,7 @@ def workflow_property(name: str) -> Any:
     Raises:
         ValueError: ``name`` is not a workflow property Conductor exposes.
     """
-    if name not in _PROPERTIES:
-        msg = f"workflow has no property '{name}'; choose one of {', '.join(sorted(_PROPERTIES))}"
+    if name not in WORKFLOW_PROPERTIES:
+        msg = f"workflow has no property '{name}'; choose one of {', '.join(sorted(WORKFLOW_PROPERTIES))}"
         raise ValueError(msg)
     return Ref(f"workflow.{name}")

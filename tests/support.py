@@ -1,9 +1,14 @@
-"""Helpers shared by the tests: where flowdsl says a test file is, and lines marked in it."""
+"""Helpers shared by the tests: where flowdsl says a test file is, lines marked in it, the corpus."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from compiler.loader import FoundWorkflow
 
 
 def display_path(file: str) -> str:
@@ -18,3 +23,21 @@ def marker_line(file: str, marker: str) -> int:
         if text.rstrip().endswith(f"# {marker}"):
             return number
     raise AssertionError(f"no line ending with '# {marker}' in {file}")
+
+
+#: The shared corpus of real Conductor files (../shared/corpus/conductor beside the repository).
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "conductor"
+
+
+def corpus_workflows() -> Iterator[tuple[Path, FoundWorkflow]]:
+    """Every workflow definition in the corpus, with its file, in file order; files that do not
+    load (the corpus keeps some invalid JSON on purpose) are passed over."""
+    from compiler.loader import LoadError, load_file
+
+    for path in sorted(CORPUS.rglob("*.json")):
+        try:
+            loaded = load_file(path)
+        except LoadError:
+            continue
+        for found in loaded.workflows:
+            yield path, found

@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 
+import flowdsl
 from compiler.codegen.body import referenced_refs
 from compiler.codegen.flow import WorkflowWriter
 from compiler.codegen.normalise import SERVER_FIELDS, normalise_workflow_def
@@ -47,35 +48,7 @@ _WORKFLOW_HANDLED = frozenset(
         *_WORKFLOW_OPTIONS,
     }
 )
-_HELPERS = (
-    "Handle",
-    "do_while",
-    "dynamic",
-    "dynamic_fork",
-    "event",
-    "exclusive_join",
-    "external_workflow",
-    "fork",
-    "http",
-    "human",
-    "inline",
-    "jq_transform",
-    "js",
-    "noop",
-    "raw_task",
-    "secret",
-    "set_variable",
-    "start_workflow",
-    "sub_workflow",
-    "switch",
-    "task",
-    "terminate",
-    "variable",
-    "wait",
-    "workflow",
-    "workflow_input",
-    "workflow_property",
-)
+_HELPERS = tuple(flowdsl.__all__)  # flowdsl names a parameter of the same name must not hide
 
 
 @attrs.frozen

@@ -9,28 +9,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from flowdsl.system import WORKFLOW_PROPERTIES
+
 __all__ = ["Scope", "identifier", "py_string", "render_value"]
 
 WIDTH = 100
 _EXPR = re.compile(r"\$\{([^{}]*)\}")
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _SEGMENT = re.compile(r"\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]")
-_PROPERTIES = frozenset(
-    {
-        "workflowId",
-        "parentWorkflowId",
-        "parentWorkflowTaskId",
-        "workflowType",
-        "version",
-        "correlationId",
-        "status",
-        "reasonForIncompletion",
-        "schemaVersion",
-        "input",
-        "output",
-        "variables",
-    }
-)
 _RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
 
 
@@ -137,7 +123,7 @@ class Scope:
             if kind == "secrets" and more:
                 return None
             return self._chain(base, "." + more, in_fstring) if more else base
-        if kind in _PROPERTIES and not dot and kind not in ("input", "variables"):
+        if kind in WORKFLOW_PROPERTIES and not dot and kind not in ("input", "variables"):
             return f"{self.helper('workflow_property')}({quote}{kind}{quote})"
         return None
 

@@ -7,7 +7,9 @@ first use (see docs/diagrams.md).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from compiler._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from compiler.diagram.dot import to_dot as to_dot
@@ -31,10 +33,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'compiler.diagram' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr(__name__, _WHERE)

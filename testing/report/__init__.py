@@ -6,7 +6,9 @@ package loads nothing heavy: names resolve on first use.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from compiler._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from testing.report.data import ExecutionError as ExecutionError
@@ -22,10 +24,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'testing.report' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr(__name__, _WHERE)

@@ -18,9 +18,9 @@ import pytest
 from compiler.codegen import normalise_workflow_def
 from compiler.loader import LoadError, load_file
 from compiler.validate import validate_workflow_def
+from tests.support import CORPUS, corpus_workflows
 
 ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT.parent / "shared" / "corpus" / "conductor"
 TOOL = ROOT / "tools" / "corpus_roundtrip.py"
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
@@ -63,16 +63,11 @@ def test_at_most_two_percent_fail_and_only_definitions_the_validator_rejects(
     # Every definition compile_workflow rejects is one that `flowdsl validate` rejects as JSON.
     rejected = {(r.path, t.name, t.version) for r in results for t in r.trips if t.rejected}
     invalid = set()
-    for path in sorted(CORPUS.rglob("*.json")):
-        try:
-            loaded = load_file(path)
-        except LoadError:
-            continue
-        for found in loaded.workflows:
-            problems = validate_workflow_def(found.definition)
-            if any(p.severity == "error" for p in problems):
-                d = found.definition
-                invalid.add((path.relative_to(CORPUS).as_posix(), d["name"], d.get("version", 1)))
+    for path, found in corpus_workflows():
+        problems = validate_workflow_def(found.definition)
+        if any(p.severity == "error" for p in problems):
+            d = found.definition
+            invalid.add((path.relative_to(CORPUS).as_posix(), d["name"], d.get("version", 1)))
     assert rejected <= invalid | _rejected_for_their_children(results)
     assert len(rejected) <= 0.025 * len(trips)
 

@@ -7,29 +7,22 @@ are rendered here (bench/render_corpus.py does the same from the shell, PNG too 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from compiler.diagram import render, to_dot, to_mermaid
-from compiler.loader import LoadError, load_file
 from tests.dot_support import parse_dot
+from tests.support import CORPUS, corpus_workflows
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "conductor"
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not there")
 
 
 def definitions() -> list[tuple[str, dict[str, Any]]]:
-    found = []
-    for path in sorted(CORPUS.rglob("*.json")):
-        try:
-            loaded = load_file(path)
-        except LoadError:
-            continue
-        for workflow in loaded.workflows:
-            found.append((f"{path.relative_to(CORPUS)} {workflow.json_path}", workflow.definition))
-    return found
+    return [
+        (f"{path.relative_to(CORPUS)} {workflow.json_path}", workflow.definition)
+        for path, workflow in corpus_workflows()
+    ]
 
 
 def refs(tasks: object) -> set[str]:

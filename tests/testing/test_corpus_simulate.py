@@ -9,16 +9,14 @@ but never with any other exception.
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from compiler.loader import LoadError, load_file
 from testing.errors import SimulationError
 from testing.simulator import Simulator
+from tests.support import CORPUS, corpus_workflows
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "conductor"
 _RUN_BY_THE_SIMULATOR = frozenset(
     {
         "SWITCH",
@@ -64,23 +62,16 @@ def test_every_corpus_workflow_simulates_without_crashing() -> None:
     """1,137 definitions: statuses vary, SimulationErrors are allowed, no other exception."""
     statuses: Counter[str] = Counter()
     stopped = 0
-    for path in sorted(CORPUS.rglob("*.json")):
+    for _, found in corpus_workflows():
+        sim = Simulator(max_events=2_000)  # endless loops stop early (cost grows per iteration)
+        workers: set[str] = set()
+        _worker_names(found.definition.get("tasks"), workers)
+        for name in sorted(workers):
+            sim.mock(name).completes({})
         try:
-            loaded = load_file(path)
-        except LoadError:
-            continue
-        for found in loaded.workflows:
-            sim = Simulator(
-                max_events=2_000
-            )  # endless loops stop early (their cost grows per iteration)
-            workers: set[str] = set()
-            _worker_names(found.definition.get("tasks"), workers)
-            for name in sorted(workers):
-                sim.mock(name).completes({})
-            try:
-                statuses[sim.run(found.definition, {}).status] += 1
-            except SimulationError:
-                stopped += 1
+            statuses[sim.run(found.definition, {}).status] += 1
+        except SimulationError:
+            stopped += 1
     assert sum(statuses.values()) + stopped == 1137
     assert statuses["COMPLETED"] > 900
     assert stopped < 20

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,13 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import testing.simulator as simulator_module
-from compiler.loader import LoadError, load_file
 from testing.engine import Engine
 from testing.errors import SimulationError
 from testing.mocks import Mocks
 from testing.simulator import Simulator
-
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "conductor"
+from tests.support import CORPUS, corpus_workflows
 
 
 @contextmanager
@@ -247,23 +244,18 @@ def test_every_corpus_workflow_runs_the_same_both_ways() -> None:
     from tests.testing.test_corpus_simulate import _worker_names
 
     compared = 0
-    for path in sorted(CORPUS.rglob("*.json")):
-        try:
-            loaded = load_file(path)
-        except LoadError:
-            continue
-        for found in loaded.workflows:
-            workers: set[str] = set()
-            _worker_names(found.definition.get("tasks"), workers)
+    for _, found in corpus_workflows():
+        workers: set[str] = set()
+        _worker_names(found.definition.get("tasks"), workers)
 
-            def make(workers: set[str] = workers) -> Simulator:
-                sim = Simulator(max_events=2_000)
-                for name in sorted(workers):
-                    sim.mock(name).completes({})
-                return sim
+        def make(workers: set[str] = workers) -> Simulator:
+            sim = Simulator(max_events=2_000)
+            for name in sorted(workers):
+                sim.mock(name).completes({})
+            return sim
 
-            both_ways(make, found.definition, {})
-            compared += 1
+        both_ways(make, found.definition, {})
+        compared += 1
     assert compared == 1137
 
 
