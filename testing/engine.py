@@ -434,11 +434,12 @@ class Engine:
         copy.callback_after_seconds = delay
         copy.visible_at = self.now + delay * 1000
         params = task.workflow_task.get("inputParameters") or {}
-        fresh = (
-            params
-            if isinstance(params, dict) and is_literal(params)
-            else resolve(params, wf.document(), task_id=copy.task_id, env=self.env)
-        )
+        if wf.schema_v1 and isinstance(params, dict):
+            fresh: Any = wf.inputs_v1(params)
+        elif isinstance(params, dict) and is_literal(params):
+            fresh = params
+        else:
+            fresh = resolve(params, wf.document(), task_id=copy.task_id, env=self.env)
         copy.input = {**task.input, **(fresh if isinstance(fresh, dict) else {})}
         return copy
 

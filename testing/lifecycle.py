@@ -224,8 +224,12 @@ def close(eng: Engine, wf: Workflow, status: str, terminate: Task | None) -> Non
         if wf.status != "COMPLETED":
             cancel_rest(eng, wf)
     elif wf.definition.get("outputParameters"):
-        value = resolve(wf.definition["outputParameters"], wf.document(), env=eng.env)
-        wf.output = value if isinstance(value, dict) else {}
+        params = wf.definition["outputParameters"]
+        if wf.schema_v1 and isinstance(params, dict):
+            wf.output = wf.inputs_v1(params)
+        else:
+            value = resolve(params, wf.document(), env=eng.env)
+            wf.output = value if isinstance(value, dict) else {}
     elif wf.tasks:
         wf.output = dict(wf.tasks[-1].output)
     wf.pending.clear()

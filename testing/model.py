@@ -190,6 +190,7 @@ class Workflow:
         "parent_workflow_id",
         "pending",
         "reason",
+        "schema_v1",
         "status",
         "tasks",
         "variables",
@@ -223,6 +224,10 @@ class Workflow:
         self.parent_task_id: str | None = None
         self.failure_workflow_id: str | None = None
         self.locations: dict[str, Any] = {}  # ref -> where the WorkflowTask sits in the definition
+        # schemaVersion 1: inputs are bare paths (testing.params.resolve_v1), as Conductor still
+        # resolves them (ParametersUtils.getTaskInput: only a version above 1 is read as v2).
+        version = definition.get("schemaVersion")
+        self.schema_v1 = isinstance(version, int) and not isinstance(version, bool) and version <= 1
         # The definition's timeoutSeconds with TIME_OUT_WF: every decision must check the clock.
         self.kills_on_timeout = (
             bool(int(definition.get("timeoutSeconds") or 0))
@@ -258,6 +263,25 @@ class Workflow:
             "tasks": [task.to_json(self) for task in self.tasks],
             "workflowDefinition": self.definition,
         }
+
+    def inputs_v1(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """``params`` resolved the schemaVersion 1 way (see testing.params.resolve_v1).
+
+        Raises:
+            SimulationError: a value that is not a ``source.type.name`` path.
+        """
+        from testing.errors import SimulationError
+        from testing.params import resolve_v1
+
+        try:
+            return resolve_v1(params, self.input, self.by_ref.get)
+        except ValueError as err:
+            msg = (
+                f"workflow '{self.name}' (schemaVersion 1): {err}. Conductor's decider throws "
+                f"here and retries for ever; write the value as 'source.input.name' or "
+                f"'source.output.name', or move the definition to schemaVersion 2 ('${{...}}')"
+            )
+            raise SimulationError(msg) from None
 
     def document(self) -> WorkflowDocument:
         """The evaluation document of expressions (conductor-semantics.md §6.3), built lazily."""

@@ -23,7 +23,14 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-__all__ = ["ExpressionError", "java_string", "lookup", "resolve", "substitute_secrets"]
+__all__ = [
+    "ExpressionError",
+    "java_string",
+    "lookup",
+    "resolve",
+    "resolve_v1",
+    "substitute_secrets",
+]
 
 
 class ExpressionError(ValueError):
@@ -112,6 +119,40 @@ def resolve(
     """
     result = _map_strings(template, lambda text: _resolve_string(text, doc, task_id, env, 0))
     return result if secrets is None else substitute_secrets(result, secrets)
+
+
+def resolve_v1(
+    params: Mapping[str, Any], workflow_input: Mapping[str, Any], task: Callable[[str], Any]
+) -> dict[str, Any]:
+    """Inputs of a ``schemaVersion: 1`` definition, as Conductor's ``getTaskInputV1`` reads them.
+
+    Every value is a path ``source.type.name`` without ``${}``: ``workflow.<any>.name`` is the
+    workflow input ``name``; ``ref.input.name`` / ``ref.<other>.name`` the input / output ``name``
+    of the latest attempt of ``ref`` (``task(ref)``; a key is left out when there is none).
+
+    Raises:
+        ValueError: a value that is not three dot-separated parts (Conductor's decider throws).
+    """
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        path = java_string(value)
+        parts = path.split(".") if "." in path else [path]
+        while parts and parts[-1] == "":  # Java's split drops trailing empty strings
+            parts.pop()
+        if len(parts) != 3:
+            msg = (
+                f"Invalid input expression for {key}, paramPathComponents.size={len(parts)}, "
+                f"expression={path}"
+            )
+            raise ValueError(msg)
+        source, kind, name = parts
+        if source == "workflow":
+            out[key] = workflow_input.get(name)
+            continue
+        found = task(source)
+        if found is not None:
+            out[key] = (found.input if kind == "input" else found.output).get(name)
+    return out
 
 
 def substitute_secrets(value: Any, secrets: Mapping[str, str]) -> Any:

@@ -113,6 +113,8 @@ def inputs(
     eng: Engine, wf: Workflow, wt: dict[str, Any], td: dict[str, Any] | None, task_id: str
 ) -> dict[str, Any]:
     params = dict(wt.get("inputParameters") or {})
+    if wf.schema_v1:  # bare paths; no inputTemplate (getTaskInputV1)
+        return wf.inputs_v1(params)
     template = (td or {}).get("inputTemplate") or {}
     if not params and not template:
         return params

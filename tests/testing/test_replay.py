@@ -253,15 +253,6 @@ SHOTS = [
 
 # Files whose replay differs, with the exact differences and why (mirrored in docs/replay.md).
 EXPECTED = {
-    "conductor-oss_conductor/core__src__test__resources__completed.json": Expected(
-        (
-            "only in the record: perf_task_7 COMPLETED, perf_task_8 COMPLETED, perf_task_9 COMPLETED,"
-            " modDecision COMPLETED, perf_task_21 COMPLETED, wf3 COMPLETED, perf_task_22 COMPLETED",
-        ),
-        "schemaVersion 1 definition: inputs are written 'perf_task_3.output.oddEven' without ${}; "
-        "the 2019 server resolved them (getTaskInputV1), the simulator resolves only ${...}, so "
-        "oddEvenDecision sees the literal text and takes no case",
-    ),
     "conductor-oss_conductor/core__src__test__resources__test.json": Expected(
         (
             "only in the simulation: fanout1 COMPLETED, subflow_0 IN_PROGRESS, "
@@ -326,8 +317,9 @@ def _as_schema_v2(value: Any) -> Any:
 
 
 @needs_corpus
-def test_completed_json_matches_once_its_inputs_are_schema_v2() -> None:
-    """The only cause of completed.json's difference is schemaVersion 1 input resolution."""
+def test_completed_json_replays_the_same_as_its_schema_v2_rewrite() -> None:
+    """completed.json is schemaVersion 1 ('perf_task_3.output.oddEven' without ${}): resolved the
+    v1 way (getTaskInputV1), it replays exactly, as it does with its inputs rewritten as ${...}."""
     from compiler.loader import load_file
 
     name = "conductor-oss_conductor/core__src__test__resources__completed.json"
@@ -339,6 +331,7 @@ def test_completed_json_matches_once_its_inputs_are_schema_v2() -> None:
     )
     record["workflowDefinition"]["schemaVersion"] = 2
     assert replay(record).differences == ()
+    assert replay(CORPUS / name).differences == ()
 
 
 def test_docs_mirror_the_expected_differences() -> None:
