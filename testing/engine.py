@@ -30,6 +30,8 @@ __all__ = ["Engine", "SimulationError"]
 _ID_PREFIX = "5f0c6a1e-93b7-4d2e-8a41-"
 _SCRAMBLE = 0x9E3779B97F4B  # odd
 _MASK48 = (1 << 48) - 1
+#: System tasks a mock may stand in for (a mocked SUB_WORKFLOW starts no child).
+_MOCKABLE_SYSTEM = frozenset({"KAFKA_PUBLISH", "SUB_WORKFLOW"})
 WorkerFn = Callable[[dict[str, Any]], Any]
 
 
@@ -345,8 +347,10 @@ class Engine:
             task.end_time = task.end_time or self.now
             self.mark_dirty(wf, task)
             return
-        if kind == "KAFKA_PUBLISH" and self.mocks.has(task.base_ref, task.task_def_name):
-            self.offer(wf, task)  # a mocked publish behaves as its mock says
+        if kind in _MOCKABLE_SYSTEM and self.mocks.has(task.base_ref, task.task_def_name):
+            # A mocked publish or sub-workflow behaves as its mock says, like a worker task: no
+            # message is sent, no child workflow starts (its definition is not needed).
+            self.offer(wf, task)
             self.arm(wf, task)
             return
         if kind in SYNC or kind in ASYNC:

@@ -320,3 +320,69 @@ def test_ids_are_distinct_version_4_uuids_the_same_every_run() -> None:
         assert str(parsed) == text
         assert parsed.version == 4
         assert parsed.variant == uuid.RFC_4122
+
+
+def _parent(**sub: Any) -> dict[str, Any]:
+    child_task = {
+        "name": "run_child",
+        "taskReferenceName": "child",
+        "type": "SUB_WORKFLOW",
+        "subWorkflowParam": {"name": "kid", "version": 1},
+        **sub,
+    }
+    read = {
+        "name": "read",
+        "taskReferenceName": "read",
+        "type": "SET_VARIABLE",
+        "inputParameters": {"got": "${child.output.x}"},
+    }
+    return {"name": "parent", "version": 1, "tasks": [child_task, read]}
+
+
+def test_a_mocked_sub_workflow_task_starts_no_child_and_answers_as_mocked() -> None:
+    """No definition of 'kid' is needed: the SUB_WORKFLOW task behaves as its mock says."""
+    sim = Simulator()
+    sim.mock("child").completes({"x": 1}, after=timedelta(seconds=10))
+    run = sim.run(_parent())
+    assert run.status == "COMPLETED"
+    assert run.children == ()
+    child = run.task("child")
+    assert (child.status, child.output, child.attempts_list[0]["subWorkflowId"]) == (
+        "COMPLETED",
+        {"x": 1},
+        None,
+    )
+    assert run.execution["variables"] == {"got": 1}
+    assert run.duration == timedelta(seconds=10)
+
+
+def test_a_mocked_sub_workflow_task_fails_and_retries_by_its_task_def() -> None:
+    sim = Simulator(task_defs=[{"name": "run_child", "retryCount": 1, "retryDelaySeconds": 5}])
+    sim.mock("run_child").fails(after=timedelta(seconds=3)).then_completes({"x": 2})
+    run = sim.run(_parent())
+    assert [a["status"] for a in run.task("child").attempts_list] == ["FAILED", "COMPLETED"]
+    assert run.duration == timedelta(seconds=8)  # failed at 3 s, retried 5 s later
+    assert run.execution["variables"] == {"got": 2}
+
+
+def test_a_sub_workflow_mock_in_conductor_format() -> None:
+    from testing.mocks import Mocks
+
+    sim = Simulator()
+    sim.mocks = Mocks.from_conductor(
+        {"child": [{"status": "FAILED", "reasonForIncompletion": "child broke"}]}
+    )
+    run = sim.run(_parent(optional=True))
+    assert run.status == "COMPLETED"
+    assert (run.task("child").status, run.task("child").reason) == (
+        "COMPLETED_WITH_ERRORS",
+        "child broke",
+    )
+
+
+def test_an_unmocked_sub_workflow_without_its_definition_says_how_to_fix_it() -> None:
+    run = Simulator().run(_parent())
+    assert run.status == "FAILED"
+    reason = run.task("child").reason or ""
+    assert "no definition of workflow 'kid' was given to the simulation" in reason
+    assert "mock the task that starts it" in reason
