@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
 from testing.decider import decide_alone, next_deadline
@@ -37,10 +36,6 @@ def offer(eng: Engine, wf: Workflow, task: Task) -> None:
     task.worker_state = step
     if step.polled:
         eng.call_at(task.visible_at + step.queue_wait_ms, on_poll, wf, task, step)
-
-
-# on_poll and on_update run once per attempt each: a few lines below inline what a helper
-# would do (commented where they do), because a Python call costs as much as the work.
 
 
 def _unmocked(eng: Engine, task: Task, attempt: int) -> WorkerStep:
@@ -87,9 +82,8 @@ def on_poll(eng: Engine, wf: Workflow, task: Task, step: WorkerStep) -> None:
     if worker is not None and not eng.mocks.has(task.base_ref, name):
         step = call_worker(eng, task, worker)
         task.worker_state = step
-    if step.responds:  # eng.call_at, inlined: the update comes at or after now
-        eng._seq += 1
-        heappush(eng._heap, (eng.now + step.execution_ms, eng._seq, on_update, (wf, task, step)))
+    if step.responds:
+        eng.call_at(eng.now + step.execution_ms, on_update, wf, task, step)
     if not task.task_def["_timeouts"]:
         return
     deadline = next_deadline(task)
@@ -146,11 +140,7 @@ def on_update(eng: Engine, wf: Workflow, task: Task, step: WorkerStep) -> None:
         or wf.status in WORKFLOW_TERMINAL
     ):
         return  # a late update for a timed-out or canceled attempt is ignored (§3.6)
-    in_progress = eng._in_progress.get(task.task_def_name)
-    if in_progress and not eng._waiting_slot:
-        eng._in_progress[task.task_def_name] = in_progress - 1  # task_left_progress, no waiters
-    else:
-        task_left_progress(eng, task)
+    task_left_progress(eng, task)
     task.update_time = eng.now
     task.output = dict(step.output)
     task.reason = step.reason
