@@ -110,7 +110,12 @@ def run_request(args: argparse.Namespace) -> Run:
     if definition is None:
         name = request.get("name")
         if not name:
-            raise _InputError(f"{args.request}: $: the request has neither workflowDef nor name")
+            raise _InputError(
+                f"{args.request}: $: expected a workflow test request (with 'workflowDef', or "
+                f"'name' of a workflow given with --workflows) or a Conductor file holding a "
+                f"workflow (a WorkflowDef needs 'name' and 'tasks'); got an object with keys "
+                f"{sorted(request)}"
+            )
         definition = sim.workflows.get((str(name), int(request.get("version") or 1)))
         if definition is None:
             raise _InputError(f"{args.request}: $.name: workflow '{name}' is not among --workflows")

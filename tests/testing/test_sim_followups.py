@@ -386,3 +386,15 @@ def test_an_unmocked_sub_workflow_without_its_definition_says_how_to_fix_it() ->
     reason = run.task("child").reason or ""
     assert "no definition of workflow 'kid' was given to the simulation" in reason
     assert "mock the task that starts it" in reason
+
+
+def test_simulate_says_what_a_request_needs(tmp_path: Any, capsys: Any) -> None:
+    from compiler.cli import main
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"tasks": 5}', encoding="utf-8")
+    assert main(["simulate", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}: $: expected a workflow test request (with 'workflowDef'" in err
+    assert "got an object with keys ['tasks']" in err
+    assert "Traceback" not in err
