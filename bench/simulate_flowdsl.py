@@ -128,7 +128,7 @@ def workflows_engine(n_wf: int, n_tasks: int, response_timeout: int) -> Row:
         "seconds": t2 - t1,
         "mocks": t1 - t0,
         "attempts": engine.attempts_run,
-        "events": engine._seq,
+        "events": engine.events_run,
         "end_sum_ms": sum(ends),
         "ends_digest": ends_digest(ends),
         "sim_end_ms": engine.now - START_MS,
@@ -254,7 +254,7 @@ def one_workflow(args: argparse.Namespace) -> Row:
         "status": wf.status,
         "tasks": len(wf.tasks),
         "attempts": engine.attempts_run,
-        "events": engine._seq,
+        "events": engine.events_run,
         "sim_ms": wf.end_time - wf.create_time,
     }
 

@@ -160,7 +160,7 @@ def workflows(response_timeout: int, patches: set[str]) -> dict[str, Any]:
     ends = [wf.end_time - wf.create_time for wf in eng.order]
     if eng.attempts_run != ref["attempts"] or sum(ends) != ref["end_sum_ms"]:
         raise SystemExit(f"the patched simulator ran differently: {eng.attempts_run} attempts")
-    return {"seconds": seconds, "events": eng._seq}
+    return {"seconds": seconds, "events": eng.events_run}
 
 
 def retries(n: int) -> dict[str, Any]:

@@ -167,7 +167,16 @@ def retry_failed(eng: Engine, wf: Workflow, task: Task) -> bool:
         return False
     delay = retry_delay_seconds(td, task.retry_count)
     copy = eng.retry_copy(wf, task, delay)
-    eng.register(wf, [copy])  # first, so a loop never sees its iteration empty in between
+    location = copy.location
+    if (
+        eng.fast_path
+        and location is not None
+        and location[3] is None
+        and copy.task_type == "SIMPLE"
+    ):
+        eng.register_worker(wf, copy)  # no loop to tell, no JOIN to watch, nothing to start
+    else:
+        eng.register(wf, [copy])  # first, so a loop never sees its iteration empty in between
     task.retried = True
     eng.remove_pending(wf, task, [])
     return True
@@ -330,20 +339,27 @@ def decide_alone(eng: Engine, wf: Workflow, task: Task) -> bool:
     instead: a TIME_OUT_WF deadline, a workflow not RUNNING, other changes waiting, a failure
     with no retry left. ``Engine(fast_path=False)`` turns this off; the suite compares both.
     """
-    if wf.status != "RUNNING" or wf.kills_on_timeout or eng.has_dirty(wf):
+    dirty = eng._dirty
+    if wf.status != "RUNNING" or wf.kills_on_timeout or (dirty and dirty.get(wf.workflow_id)):
         return False
     if task.status == "COMPLETED" and task.task_type not in _ENDS_OR_BRANCHES:
         task.executed = True
-        location = None if task.iteration else wf.locations.get(task.ref)
+        location = task.location
+        if location is None and not task.iteration:
+            location = wf.locations.get(task.ref)
         if location is not None and location[2] is None:
             # In the workflow's own task list (no branch, no loop): next_tasks is the next
             # entry, remove_pending drops it and tells the JOINs waiting on it.
             del wf.pending[task.task_id]
             if eng._joins:
                 eng.joined(wf, task.ref)
-            tasks, index = location[0], location[1]
-            if index + 1 < len(tasks):
-                eng.schedule_all(wf, [(tasks[index + 1], 0)])
+            plan = location[4]
+            if plan is not None:
+                eng.schedule_planned(wf, plan)
+            else:
+                tasks, index = location[0], location[1]
+                if index + 1 < len(tasks):
+                    eng.schedule_all(wf, [(tasks[index + 1], 0)])
         else:
             follow = next_tasks(eng, wf, task)
             eng.remove_pending(wf, task, follow)
@@ -355,7 +371,7 @@ def decide_alone(eng: Engine, wf: Workflow, task: Task) -> bool:
         return True
     if not wf.pending:
         eng.complete(wf)
-    elif eng.has_dirty(wf):
+    elif dirty and dirty.get(wf.workflow_id):
         decide(eng, wf)
     return True
 

@@ -33,6 +33,7 @@ _MASK48 = (1 << 48) - 1
 #: System tasks a mock may stand in for (a mocked SUB_WORKFLOW starts no child).
 _MOCKABLE_SYSTEM = frozenset({"KAFKA_PUBLISH", "SUB_WORKFLOW"})
 WorkerFn = Callable[[dict[str, Any]], Any]
+_NOWHERE = (None, None, None, None, None)  # the location of a task the definition does not hold
 
 
 class Engine:
@@ -84,15 +85,20 @@ class Engine:
             "sweep": Engine._on_sweep,
         }
         self.attempts_run = 0
+        self.events_run = 0  # events processed (a folded poll is not one)
         self._heap: list[tuple[int, int, Callable[..., None], tuple[Any, ...]]] = []
         self._seq = 0
-        self._ids = 0
+        self._ids = 0  # ids made so far (the pool holds those not handed out yet, last first)
+        self._id_pool: list[str] = []
         self._dirty: dict[str, dict[str, Task]] = {}
         self._joins: dict[tuple[str, str], list[Task]] = {}  # (wf id, joinOn ref) -> JOINs waiting
         self._join_left: dict[str, set[str]] = {}  # JOIN task id -> refs not final yet
         self._in_progress: dict[str, int] = {}  # taskDefName -> attempts IN_PROGRESS
         self._handouts: dict[str, deque[int]] = {}  # taskDefName -> poll times in the rate window
         self._waiting_slot: dict[str, deque[tuple[str, Task]]] = {}  # taskDefName -> (wf id, task)
+        #: testing.workers folds a poll into its update when nothing can tell the difference.
+        self.folding = fast_path
+        self._cur_seq = 0  # the sequence number of the event being processed
 
     # -- ids and events ---------------------------------------------------------------
     def new_id(self, kind: str) -> str:
@@ -100,18 +106,45 @@ class Engine:
 
         Hashing (uuid5) cost a fifth of a task attempt, formatting 128 bits a tenth; the last
         group alone carries the (scrambled) counter."""
-        self._ids += 1
-        return f"{_ID_PREFIX}{(self._ids * _SCRAMBLE) & _MASK48:012x}"
+        pool = self._id_pool
+        if not pool:  # made in batches (growing to 1,024): formatting in a loop is cheaper
+            first, count = self._ids + 1, min(max(self._ids, 8), 1024)
+            self._ids += count
+            pool.extend(
+                f"{_ID_PREFIX}{(n * _SCRAMBLE) & _MASK48:012x}"
+                for n in range(first + count - 1, first - 1, -1)
+            )
+        return pool.pop()
 
     def at(self, time: int, kind: str, *args: Any) -> None:
-        """Schedule an event: ``kind`` is a key of the handler table ("poll", "timer", ...)."""
+        """Schedule an event: ``kind`` is a key of the handler table ("poll", "timer", ...).
+
+        Every kind's first argument is the id of the workflow it concerns; a poll folded into
+        its update in that workflow is unfolded first (testing.workers.unfold_workflow)."""
+        if time < self.now:
+            time = self.now
+        wf = self.workflows.get(args[0]) if args else None
+        if wf is not None and wf.fold is not None:
+            worker_fns.unfold_workflow(self, wf)
         self._seq += 1
-        heapq.heappush(self._heap, (max(time, self.now), self._seq, self._handlers[kind], args))
+        if wf is None:
+            heapq.heappush(self._heap, (time, self._seq, self._handlers[kind], args))
+            return
+        wf.events_due += 1  # no poll of wf folds while this event is ahead
+        heapq.heappush(
+            self._heap, (time, self._seq, Engine._counted, (wf, self._handlers[kind], args))
+        )
+
+    def _counted(self, wf: Workflow, handler: Callable[..., None], args: tuple[Any, ...]) -> None:
+        wf.events_due -= 1
+        handler(self, *args)
 
     def call_at(self, time: int, handler: Callable[..., None], *args: Any) -> None:
         """Schedule ``handler(engine, *args)`` (``at`` without the table lookup, for hot paths)."""
+        if time < self.now:
+            time = self.now
         self._seq += 1
-        heapq.heappush(self._heap, (max(time, self.now), self._seq, handler, args))
+        heapq.heappush(self._heap, (time, self._seq, handler, args))
 
     def run(self, until: int | None = None, max_events: int = 5_000_000) -> None:
         """Process events in order until none is left (or the clock would pass ``until``).
@@ -123,36 +156,56 @@ class Engine:
         # would re-scan over and over; collect once at the end instead.
         collecting = gc.isenabled()
         gc.disable()
+        folding = self.folding
+        if until is not None:  # the run may stop between a poll and its update: poll for real
+            worker_fns.unfold_all(self)
+            self.folding = False
         try:
             self._run(until, max_events)
         finally:
+            self.folding = folding
             if collecting:
                 gc.enable()
 
     def _run(self, until: int | None, max_events: int) -> None:
         heap = self._heap
+        pop = heapq.heappop
         budget = max_events
-        while heap:
-            if until is not None and heap[0][0] > until:
-                break
-            budget -= 1
-            if budget < 0:
-                busiest = max(self.order, key=lambda wf: len(wf.tasks))
-                last = busiest.tasks[-1].ref if busiest.tasks else "?"
-                msg = (
-                    f"the simulation is still going after {max_events:,} events (workflow '{busiest.name}' "
-                    f"has {len(busiest.tasks):,} task attempts, the latest '{last}'): a DO_WHILE whose "
-                    f"condition never becomes false, or a worker that never stops answering IN_PROGRESS? "
-                    f"Give the loop a bound (do_while(..., max_iterations=N)) or raise "
-                    f"Simulator(max_events=...)"
-                )
-                raise SimulationError(msg)
-            time, _, handler, args = heapq.heappop(heap)
-            if time != self.now:
-                self.now = time
-                if self.clock_hook is not None:
-                    self.clock_hook(time)
-            handler(self, *args)
+        try:
+            if until is None and self.clock_hook is None:  # the common case, in a tighter loop
+                while heap:
+                    budget -= 1
+                    if budget < 0:
+                        self._runaway(max_events)
+                    self.now, self._cur_seq, handler, args = pop(heap)
+                    handler(self, *args)
+                return
+            while heap:
+                if until is not None and heap[0][0] > until:
+                    break
+                budget -= 1
+                if budget < 0:
+                    self._runaway(max_events)
+                time, self._cur_seq, handler, args = pop(heap)
+                if time != self.now:
+                    self.now = time
+                    if self.clock_hook is not None:
+                        self.clock_hook(time)
+                handler(self, *args)
+        finally:
+            self.events_run += max_events - max(budget, 0)
+
+    def _runaway(self, max_events: int) -> None:
+        busiest = max(self.order, key=lambda wf: len(wf.tasks))
+        last = busiest.tasks[-1].ref if busiest.tasks else "?"
+        msg = (
+            f"the simulation is still going after {max_events:,} events (workflow '{busiest.name}' "
+            f"has {len(busiest.tasks):,} task attempts, the latest '{last}'): a DO_WHILE whose "
+            f"condition never becomes false, or a worker that never stops answering IN_PROGRESS? "
+            f"Give the loop a bound (do_while(..., max_iterations=N)) or raise "
+            f"Simulator(max_events=...)"
+        )
+        raise SimulationError(msg)
 
     # -- starting workflows -----------------------------------------------------------------
     def start_workflow(
@@ -164,6 +217,21 @@ class Engine:
         parent: tuple[Workflow, Task] | None = None,
     ) -> Workflow:
         """Start a workflow now (§3.1) and run its first decision."""
+        if not gc.isenabled():
+            return self._start(definition, input_, correlation_id, parent)
+        gc.disable()  # as in run(): everything allocated here lives on
+        try:
+            return self._start(definition, input_, correlation_id, parent)
+        finally:
+            gc.enable()
+
+    def _start(
+        self,
+        definition: dict[str, Any],
+        input_: dict[str, Any],
+        correlation_id: str | None,
+        parent: tuple[Workflow, Task] | None,
+    ) -> Workflow:
         wf = Workflow(self.new_id("workflow"), definition, dict(input_), self.now)
         template = definition.get("inputTemplate") or {}
         if wf.input:  # Conductor applies the inputTemplate only to a non-empty input (§3.1)
@@ -172,7 +240,12 @@ class Engine:
         wf.correlation_id = correlation_id
         if parent is not None:
             wf.parent_workflow_id, wf.parent_task_id = parent[0].workflow_id, parent[1].task_id
-        self._index(wf, definition.get("tasks") or [], None, None)
+        top = definition.get("tasks") or []
+        self._index(wf, top, None, None)
+        if isinstance(top, list):
+            self._plan(wf, top)
+        if not any(location[3] for location in wf.locations.values()):
+            wf.by_base = wf.by_ref  # no loop: no reference gets an __N suffix
         self.workflows[wf.workflow_id] = wf
         self.order.append(wf)
         timeout = int(definition.get("timeoutSeconds") or 0)
@@ -219,7 +292,7 @@ class Engine:
         for index, wt in enumerate(tasks):
             if not isinstance(wt, dict):
                 continue
-            wf.locations[str(wt.get("taskReferenceName"))] = (tasks, index, container, loop)
+            wf.locations[str(wt.get("taskReferenceName"))] = (tasks, index, container, loop, None)
             kind = wt.get("type")
             if kind in ("SWITCH", "DECISION"):
                 for branch in (wt.get("decisionCases") or {}).values():
@@ -231,12 +304,36 @@ class Engine:
             elif kind == "DO_WHILE":
                 self._index(wf, wt.get("loopOver") or [], wt, str(wt.get("taskReferenceName")))
 
+    def _plan(self, wf: Workflow, tasks: list[Any]) -> None:
+        """Give each top-level location the plain SIMPLE task after it, looked up now, while the
+        definition is at hand: ``(wt, ref, task_def, needs_inputs, its location, name)``, or None.
+        decide_alone then schedules it with no lookup in the definition (schedule_planned)."""
+        locations = wf.locations
+        after: tuple[Any, ...] | None = None  # the plan of tasks[index + 1]
+        for index in range(len(tasks) - 1, -1, -1):
+            wt = tasks[index]
+            ref = wt.get("taskReferenceName") if type(wt) is dict else None
+            location: tuple[Any, ...] | None = locations.get(ref) if isinstance(ref, str) else None
+            if location is None or location[0] is not tasks or location[1] != index:
+                after = None  # not a dict, or a reference used twice: the general path
+                continue
+            location = (tasks, index, None, None, after)
+            locations[str(ref)] = location
+            kind = wt.get("type")
+            if (kind and kind != "SIMPLE") or wt.get("startDelay"):
+                after = None
+            else:
+                td = task_def_for(self, wt)
+                needs_inputs = bool(wt.get("inputParameters") or td.get("inputTemplate"))
+                name = str(wt.get("name") or "SIMPLE")
+                after = (wt, ref, td, needs_inputs, location, name)
+
     def following(self, wf: Workflow, ref: str, iteration: int) -> list[tuple[dict[str, Any], int]]:
         """The WorkflowTask after ``ref`` (§3.5), with the iteration it runs in."""
         location = wf.locations.get(ref)
         if location is None:
             return []  # a dynamically forked task: its JOIN already exists
-        tasks, index, container, _ = location
+        tasks, index, container = location[:3]
         if index + 1 < len(tasks):
             return [(tasks[index + 1], iteration)]
         if container is None or container.get("type") in ("FORK_JOIN", "DO_WHILE"):
@@ -248,7 +345,7 @@ class Engine:
         location = wf.locations.get(str(wt.get("taskReferenceName")))
         if location is None:
             return None
-        tasks, index, _, _ = location
+        tasks, index = location[:2]
         return tasks[index + 1] if index + 1 < len(tasks) else None
 
     def loop_of(self, wf: Workflow, wt: dict[str, Any]) -> str | None:
@@ -283,16 +380,13 @@ class Engine:
         """Schedule ``wt`` directly when it is a plain SIMPLE task outside any loop (False: not
         taken, nothing changed): schedule_all -> schedule -> register -> _activate, minus all
         that cannot apply to a SIMPLE task with no startDelay and a fresh reference."""
-        if (
-            iteration
-            or wf.status in WORKFLOW_TERMINAL
-            or type(wt) is not dict
-            or (wt.get("type") or "SIMPLE") != "SIMPLE"
-            or wt.get("startDelay")
-        ):
+        if iteration or type(wt) is not dict:
             return False
         ref = wt.get("taskReferenceName")
-        if type(ref) is not str or ref in wf.by_ref:  # ran, or skipped by the API
+        if type(ref) is not str or ref in wf.by_ref or wf.status in WORKFLOW_TERMINAL:
+            return False  # ran, or skipped by the API
+        kind = wt.get("type")
+        if (kind and kind != "SIMPLE") or wt.get("startDelay"):
             return False
         location = wf.locations.get(ref)
         if location is None or location[3] is not None:  # a loop's body: register() tells it
@@ -302,8 +396,10 @@ class Engine:
         task = Task(task_id, "SIMPLE", ref, wt, td, self.now)
         if wt.get("inputParameters") or td.get("inputTemplate"):
             task.input = task_inputs(self, wf, wt, td, task_id)
-        task.seq = len(wf.tasks) + 1
-        wf.tasks.append(task)
+        task.location = location
+        tasks = wf.tasks
+        task.seq = len(tasks) + 1
+        tasks.append(task)
         wf.pending[task_id] = task
         wf.by_ref[ref] = task
         wf.by_base[ref] = task
@@ -311,6 +407,45 @@ class Engine:
         if td["_timeouts"]:
             self.arm(wf, task)
         return True
+
+    def schedule_planned(self, wf: Workflow, plan: tuple[Any, ...]) -> None:
+        """Schedule the plain SIMPLE task of a plan (see _plan) after a top-level task."""
+        wt, ref, td, needs_inputs, location, name = plan
+        if ref in wf.by_ref or wf.status in WORKFLOW_TERMINAL:  # skipped by the API, or ended
+            self.schedule_all(wf, [(wt, 0)])
+            return
+        task_id = self.new_id("task")
+        task = Task(task_id, "SIMPLE", ref, wt, td, self.now, name)
+        if needs_inputs:
+            task.input = task_inputs(self, wf, wt, td, task_id)
+        task.location = location
+        tasks = wf.tasks
+        task.seq = len(tasks) + 1
+        tasks.append(task)
+        wf.pending[task_id] = task
+        by_ref = wf.by_ref
+        by_ref[ref] = task
+        if wf.by_base is not by_ref:
+            wf.by_base[ref] = task
+        worker_fns.offer(self, wf, task)
+        if td["_timeouts"]:
+            self.arm(wf, task)
+
+    def register_worker(self, wf: Workflow, task: Task) -> None:
+        """register() for a worker task outside any loop (a retry of one): add it, offer it."""
+        tasks = wf.tasks
+        task.seq = len(tasks) + 1
+        tasks.append(task)
+        wf.pending[task.task_id] = task
+        by_ref = wf.by_ref
+        by_ref[task.ref] = task
+        if wf.by_base is not by_ref:
+            wf.by_base[task.base_ref] = task
+        if wf.terminal:
+            return
+        worker_fns.offer(self, wf, task)
+        if task.task_def["_timeouts"]:
+            self.arm(wf, task)
 
     def register(
         self,
@@ -411,7 +546,8 @@ class Engine:
         wf.pending.pop(task.task_id, None)
         if task.executed:
             self.joined(wf, task.ref)
-        loop_ref = wf.locations.get(task.base_ref, (None, None, None, None))[3]
+        location = task.location or wf.locations.get(task.base_ref, _NOWHERE)
+        loop_ref = location[3]
         if loop_ref is not None and loop_ref in wf.by_base:
             loop = wf.by_base[loop_ref]
             self.loops.body_left(wf, loop, follow)
@@ -433,6 +569,7 @@ class Engine:
         copy.retried_task_id = task.task_id
         copy.iteration = task.iteration
         copy.first_scheduled_time = task.first_scheduled_time
+        copy.location = task.location
         copy.reason = task.reason
         copy.start_delay_seconds = delay
         copy.callback_after_seconds = delay

@@ -222,7 +222,16 @@ class MockBuilder:
         self._steps = list(steps)
         self._frozen: tuple[WorkerStep, ...] | None = None
         self._queue_wait_ms = 0
-        self._served: dict[tuple[str, str], int] = {}  # (scope, ref) -> steps served (Mocks)
+        # Steps served (Mocks.next_step): the first cursor, (scope, ref), in three plain fields
+        # (most builders only ever serve one), any other in the dict.
+        self._scope: str | None = None
+        self._ref = ""
+        self._count = 0
+        self._served: dict[tuple[str, str], int] = {}
+
+    def _used(self) -> int:
+        """The most steps served to one cursor."""
+        return max(self._count, *self._served.values()) if self._served else self._count
 
     @property
     def steps(self) -> tuple[WorkerStep, ...]:
@@ -417,14 +426,22 @@ class Mocks:
             source = sources.get(task_name)
             if source is None or not source._steps:
                 return None
-        served = source._served  # per source: a small dict beside the steps it counts
-        cursor = (scope, ref)
-        index = served.get(cursor, 0)
         steps = source._steps  # the live list: no tuple copy on this per-attempt path
-        if source.exact and index >= len(steps):
-            return None
-        served[cursor] = index + 1
-        return steps[min(index, len(steps) - 1)]
+        if source._scope is None:  # the builder's first cursor
+            source._scope, source._ref = scope, ref
+        if source._scope == scope and source._ref == ref:
+            index = source._count
+            if source.exact and index >= len(steps):
+                return None
+            source._count = index + 1
+        else:
+            served = source._served
+            cursor = (scope, ref)
+            index = served.get(cursor, 0)
+            if source.exact and index >= len(steps):
+                return None
+            served[cursor] = index + 1
+        return steps[index] if index < len(steps) else steps[-1]
 
     def require(self, ref: str, task_name: str, attempt: int) -> WorkerStep:
         """Like :meth:`next_step`, but a missing step raises NoMockError naming the ref and attempt."""
@@ -444,7 +461,7 @@ class Mocks:
         result: dict[str, list[dict[str, Any]]] = {}
         for key, source in self._sources.items():
             steps = list(source.steps)
-            used = max(source._served.values(), default=0)
+            used = source._used()
             if steps:
                 steps += [steps[-1]] * (used - len(steps))
                 result[key] = [step.to_json() for step in steps]

@@ -32,14 +32,14 @@ class Task:
     """One attempt of one task (Conductor's TaskModel, the fields the simulator uses)."""
 
     __slots__ = (
-        "_base",
-        "_base_iteration",
         "callback_after_seconds",
         "end_time",
         "executed",
         "first_scheduled_time",
+        "fold_seq",
         "input",
         "iteration",
+        "location",
         "output",
         "poll_count",
         "reason",
@@ -57,6 +57,7 @@ class Task:
         "task_def_name",
         "task_id",
         "task_type",
+        "update_seq",
         "update_time",
         "visible_at",
         "wait_timeout",
@@ -72,13 +73,14 @@ class Task:
         workflow_task: dict[str, Any],
         task_def: dict[str, Any],
         now: int,
+        name: str | None = None,
     ) -> None:
         self.task_id = task_id
         self.task_type = task_type
-        self.task_def_name = str(workflow_task.get("name") or task_type)
+        self.task_def_name = (
+            name if name is not None else str(workflow_task.get("name") or task_type)
+        )
         self.ref = ref
-        self._base = ref
-        self._base_iteration = 0
         self.workflow_task = workflow_task
         self.task_def = task_def
         self.status = "SCHEDULED"
@@ -103,6 +105,9 @@ class Task:
         self.sub_workflow_id: str | None = None
         self.wait_timeout = 0
         self.worker_state: Any = None  # the engine's bookkeeping for the pending poll/update
+        self.location: Any = None  # where its WorkflowTask sits (Engine._plan), when known
+        self.update_seq = 0  # testing.workers: the sequence number of its worker's next update
+        self.fold_seq = 0  # testing.workers: the folded poll's sequence number, 0 if none
 
     @property
     def terminal(self) -> bool:
@@ -117,15 +122,11 @@ class Task:
     @property
     def base_ref(self) -> str:
         """The reference without the ``__N`` suffix a DO_WHILE iteration adds (only that one)."""
-        if self._base_iteration != self.iteration:  # computed once per iteration value
-            suffix = f"__{self.iteration}"
-            self._base = (
-                self.ref[: -len(suffix)]
-                if self.iteration and self.ref.endswith(suffix)
-                else self.ref
-            )
-            self._base_iteration = self.iteration
-        return self._base
+        iteration = self.iteration
+        if not iteration:
+            return self.ref
+        suffix = f"__{iteration}"
+        return self.ref[: -len(suffix)] if self.ref.endswith(suffix) else self.ref
 
     @property
     def current_iteration(self) -> int:
@@ -177,9 +178,11 @@ class Workflow:
         "create_time",
         "definition",
         "end_time",
+        "events_due",
         "failed_refs",
         "failed_task_names",
         "failure_workflow_id",
+        "fold",
         "input",
         "kills_on_timeout",
         "last_retried_time",
@@ -208,6 +211,8 @@ class Workflow:
         self.status = "RUNNING"
         self.create_time = now
         self.end_time = 0
+        self.fold: Task | None = None  # its worker task whose poll testing.workers folded
+        self.events_due = 0  # events scheduled with Engine.at for this workflow, not yet run
         self.last_retried_time = 0
         self.input = input_
         self.output: dict[str, Any] = {}

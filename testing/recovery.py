@@ -108,7 +108,7 @@ def on_skip(eng: Engine, wf_id: str, ref: str) -> None:
         )
     if ref in wf.by_ref:
         raise SimulationError(f"skip '{ref}': the task is already scheduled")
-    tasks, index, _, _ = location
+    tasks, index = location[:2]
     wt = tasks[index]
     task = Task(eng.new_id("task"), str(wt.get("type") or "SIMPLE"), ref, wt, {}, eng.now)
     task.status = "SKIPPED"

@@ -57,6 +57,9 @@ _DEFAULTS = {
 }
 
 
+_NO_LIMIT = 1 << 62
+
+
 def task_def_for(eng: Engine, wt: dict[str, Any]) -> dict[str, Any]:
     """The TaskDef that applies (§2.2): inline, else registered by name, else an ad-hoc one.
 
@@ -64,12 +67,14 @@ def task_def_for(eng: Engine, wt: dict[str, Any]) -> dict[str, Any]:
     by every attempt, so nobody may change it. ``_timeouts`` says whether any timeout can fire.
     """
     inline = wt.get("taskDefinition")
-    name = str(wt.get("name"))
-    key = (
-        (name, id(inline))
-        if isinstance(inline, dict)
-        else (name, 0 if (wt.get("type") or "SIMPLE") == "SIMPLE" else 1)
-    )
+    name = wt.get("name")
+    if type(name) is not str:
+        name = str(name)
+    if isinstance(inline, dict):
+        key: tuple[str, int] = (name, id(inline))
+    else:
+        kind = wt.get("type")
+        key = (name, 0 if not kind or kind == "SIMPLE" else 1)
     cached = eng.task_def_cache.get(key)
     if cached is not None:
         return cached
@@ -92,6 +97,15 @@ def task_def_for(eng: Engine, wt: dict[str, Any]) -> dict[str, Any]:
             "pollTimeoutSeconds",
             "totalTimeoutSeconds",
         )
+    )
+    # How soon (ms) a worker's update must follow its poll for testing.workers to fold the poll
+    # into the update: only a response timeout, which then cannot fire; -1: never fold.
+    others = any(
+        int(td.get(k) or 0) for k in ("timeoutSeconds", "pollTimeoutSeconds", "totalTimeoutSeconds")
+    )
+    response = int(td.get("responseTimeoutSeconds") or 0)
+    td["_fold_within"] = (
+        -1 if td["_limited"] or others else response * 1000 if response > 0 else _NO_LIMIT
     )
     eng.task_def_cache[key] = td
     return td

@@ -7,6 +7,7 @@ conductor-semantics.md §7.
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -27,15 +28,155 @@ WorkerFn = Callable[[dict[str, Any]], Any]
 
 
 def offer(eng: Engine, wf: Workflow, task: Task) -> None:
-    """Ask the task's worker what it does on the next poll, and schedule that poll."""
+    """Ask the task's worker what it does on the next poll, and schedule that poll.
+
+    Two sequence numbers are taken here: the poll's and its update's. The update sorts among
+    events at its time by when its poll was offered, not by when the poll happened, so that
+    folding the poll into the update (below) changes no order."""
     attempt = task.retry_count + 1
     ref = task.base_ref if task.iteration else task.ref
     step = eng.mocks.next_step(ref, task.task_def_name, attempt, wf.workflow_id)
+    mocked = step is not None
     if step is None:
         step = _unmocked(eng, task, attempt)
     task.worker_state = step
-    if step.polled:
-        eng.call_at(task.visible_at + step.queue_wait_ms, on_poll, wf, task, step)
+    if not step.polled:
+        return
+    eng._seq += 2
+    seq = eng._seq - 1
+    task.update_seq = seq + 1
+    polled = task.visible_at + step.queue_wait_ms
+    if polled < eng.now:
+        polled = eng.now
+    if (
+        eng.folding
+        and mocked
+        and step.responds
+        and step.execution_ms < task.task_def["_fold_within"]
+        and not wf.events_due
+        and (len(wf.pending) == 1 or _others_final(wf, task))
+        and wf.parent_workflow_id is None
+        and not wf.kills_on_timeout
+    ):
+        task.fold_seq = seq
+        wf.fold = task
+        heapq.heappush(
+            eng._heap,
+            (polled + step.execution_ms, seq + 1, on_folded_update, (wf, task, step, polled, seq)),
+        )
+        return
+    heapq.heappush(eng._heap, (polled, seq, on_poll, (wf, task, step)))
+
+
+# -- folded polls ------------------------------------------------------------------------------
+# A worker task's poll changes only the task itself (IN_PROGRESS, startTime, pollCount). When
+# the task is the workflow's only pending one (or the other is the failed attempt it retries),
+# no timeout can fire before the update, no rate or concurrency limit applies, a mock answers
+# and the workflow has no parent, no deadline and no event of its own ahead, nothing can look
+# at the task between the poll and the update. offer() then schedules one event, the update
+# (with the update's own sequence number), and on_folded_update applies the poll first, as of
+# its time. Any event later scheduled for the workflow (a signal, pause, terminate, retry, a
+# timer: Engine.at) makes the poll visible first (unfold_workflow): a poll still ahead becomes
+# an event of its own again (on_unfolded_poll, with the poll's sequence number), a poll already
+# past is applied at once, as of its time; the update stays where it is. Engine.run(until=...)
+# unfolds everything: the run may stop between a poll and its update. The suite runs the same
+# workloads with Engine(fast_path=False), which never folds, and compares the bytes.
+
+
+def on_folded_update(
+    eng: Engine, wf: Workflow, task: Task, step: WorkerStep, polled: int, seq: int
+) -> None:
+    """A folded poll and its update (an event at the update's time): on_poll as of ``polled``,
+    then on_update. No concurrency slot is taken and given back: no limit applies to the task."""
+    if task.fold_seq != seq:  # unfolded: the poll has been applied (or dropped) as an event
+        on_update(eng, wf, task, step)
+        return
+    task.fold_seq = 0
+    wf.fold = None
+    # Nothing touched the workflow since the fold (or it would have unfolded): still pending.
+    if (
+        task.status != "SCHEDULED"
+        or task.worker_state is not step
+        or wf.status in WORKFLOW_TERMINAL
+    ):
+        return
+    task.start_time = task.start_time or polled
+    task.poll_count += 1
+    eng.attempts_run += 1
+    task.update_time = eng.now
+    output = step.output
+    task.output = output.copy() if output else {}
+    task.reason = step.reason
+    status = step.status
+    if status == "IN_PROGRESS":
+        task.status = "SCHEDULED"  # polled again later
+        task.callback_after_seconds = step.callback_after_seconds
+        task.visible_at = eng.now + step.callback_after_seconds * 1000
+        offer(eng, wf, task)
+        eng.arm(wf, task)
+        return
+    task.callback_after_seconds = 0
+    task.status = status
+    task.end_time = eng.now
+    if decide_alone(eng, wf, task):
+        return
+    eng.mark_dirty(wf, task)
+    eng.decide(wf)
+
+
+def on_unfolded_poll(eng: Engine, wf: Workflow, task: Task, step: WorkerStep) -> None:
+    """The poll of an unfolded task, at its own time; its update is already scheduled."""
+    _polled(eng, wf, task, step, eng.now)
+
+
+def _polled(eng: Engine, wf: Workflow, task: Task, step: WorkerStep, at: int) -> None:
+    """The effect of a worker's poll at ``at`` (on_poll's, for a folded poll made visible)."""
+    if (
+        wf.pending.get(task.task_id) is not task
+        or task.status != "SCHEDULED"
+        or task.worker_state is not step
+        or wf.status in WORKFLOW_TERMINAL
+    ):
+        return
+    task.status = "IN_PROGRESS"
+    task.start_time = task.start_time or at
+    task.poll_count += 1
+    task.callback_after_seconds = 0
+    task.update_time = at
+    name = task.task_def_name
+    eng._in_progress[name] = eng._in_progress.get(name, 0) + 1
+    eng.attempts_run += 1
+
+
+def _unfold(eng: Engine, wf: Workflow, task: Task) -> None:
+    seq = task.fold_seq
+    task.fold_seq = 0
+    wf.fold = None
+    step = task.worker_state
+    polled = task.visible_at + step.queue_wait_ms  # (offer folds no poll it had to put off)
+    if (polled, seq) > (eng.now, eng._cur_seq):  # still ahead: an event of its own
+        heapq.heappush(eng._heap, (polled, seq, on_unfolded_poll, (wf, task, step)))
+    else:  # already past (it would have run before the current event): apply it now
+        _polled(eng, wf, task, step, polled)
+
+
+def unfold_workflow(eng: Engine, wf: Workflow) -> None:
+    """An event is being scheduled for ``wf``: its folded poll becomes visible."""
+    task = wf.fold
+    if task is not None and task.fold_seq > 0:
+        _unfold(eng, wf, task)
+
+
+def unfold_all(eng: Engine) -> None:
+    """Unfold every folded poll (before a run that may stop between a poll and its update)."""
+    for wf in eng.order:
+        unfold_workflow(eng, wf)
+
+
+def _others_final(wf: Workflow, task: Task) -> bool:
+    """True when every pending task but ``task`` is final (a failed attempt being retried)."""
+    pending = wf.pending
+    return len(pending) == 2 and all(t is task or t.status in TERMINAL for t in pending.values())
 
 
 def _unmocked(eng: Engine, task: Task, attempt: int) -> WorkerStep:
@@ -82,8 +223,10 @@ def on_poll(eng: Engine, wf: Workflow, task: Task, step: WorkerStep) -> None:
     if worker is not None and not eng.mocks.has(task.base_ref, name):
         step = call_worker(eng, task, worker)
         task.worker_state = step
-    if step.responds:
-        eng.call_at(eng.now + step.execution_ms, on_update, wf, task, step)
+    if step.responds:  # with the number offer() took for it
+        heapq.heappush(
+            eng._heap, (eng.now + step.execution_ms, task.update_seq, on_update, (wf, task, step))
+        )
     if not task.task_def["_timeouts"]:
         return
     deadline = next_deadline(task)

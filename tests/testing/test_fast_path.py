@@ -1,9 +1,11 @@
 """The engine's shortcuts change nothing: the same run gives the same bytes with and without them.
 
-``decide_alone`` (a worker task's COMPLETED or FAILED update decided directly) and
-``Engine._schedule_simple`` (a plain SIMPLE task scheduled directly) exist for speed only.
-``Engine(fast_path=False)`` runs every decision through the general decider; these tests run
-generated workflows, the benchmark's workload and the whole corpus both ways and compare the
+``decide_alone`` (a worker task's COMPLETED or FAILED update decided directly),
+``Engine._schedule_simple`` / ``schedule_planned`` / ``register_worker`` (a plain SIMPLE task,
+or its retry, scheduled directly) and folded polls (testing.workers: a poll nobody can observe
+applied by its update's event) exist for speed only. ``Engine(fast_path=False)`` runs every
+decision through the general decider and never folds; these tests run generated workflows, many
+workflows in one engine, the benchmark's workload and the whole corpus both ways and compare the
 execution JSON byte for byte (ids included: both ways allocate them in the same order).
 """
 
@@ -294,3 +296,143 @@ def test_a_completion_past_the_workflow_timeout_times_the_workflow_out_both_ways
     execution = json.loads(both_ways(make, definition, {}))[0]
     assert execution["status"] == "TIMED_OUT"
     assert execution["endTime"] - execution["createTime"] == 40_000
+
+
+# -- many workflows in one Engine, folded polls made visible -----------------------------------
+def _engine_outcome(fast: bool, seed: int) -> tuple[str, Engine]:
+    """40 workflows of 12 tasks in one Engine, times in whole seconds (many ties), failures,
+    retries and IN_PROGRESS answers; some terminated, some paused and resumed; odd seeds stop
+    at 10 s (run(until=...)) before running on."""
+    rng = random.Random(seed)
+    definitions, conductor = [], {}
+    for i in range(40):
+        refs = [f"w{i}_t{j}" for j in range(12)]
+        definitions.append(
+            {
+                "name": f"wf{i}",
+                "version": 1,
+                "tasks": [
+                    {
+                        "name": "work",
+                        "taskReferenceName": r,
+                        "type": "SIMPLE",
+                        "optional": i % 3 == 0,
+                    }
+                    for r in refs
+                ],
+            }
+        )
+        for ref in refs:
+            entries: list[dict[str, Any]] = []
+            for _ in range(6):
+                status = rng.choice(["COMPLETED", "COMPLETED", "FAILED", "IN_PROGRESS"])
+                entry: dict[str, Any] = {
+                    "status": status,
+                    "executionTime": 1000 * rng.randrange(4),
+                    "queueWaitTime": 1000 * rng.randrange(3),
+                }
+                if status == "IN_PROGRESS":
+                    entry["callbackAfterSeconds"] = rng.randrange(1, 3)
+                entries.append(entry)
+            conductor[ref] = entries + [{"status": "COMPLETED", "executionTime": 1000}] * 12
+    engine = Engine(
+        start_ms=0,
+        task_defs={"work": {"name": "work", "retryCount": 2, "retryDelaySeconds": 1}},
+        mocks=Mocks.from_conductor(conductor),
+        fast_path=fast,
+    )
+    started = [engine.start_workflow(d, {}) for d in definitions]
+    for wf in started:
+        kind, at = rng.randrange(6), 1000 * rng.randrange(40)
+        if kind == 0:
+            engine.at(at, "terminate", wf.workflow_id, "stopped by the test")
+        elif kind == 1:
+            engine.at(at, "pause", wf.workflow_id)
+            engine.at(at + 3000, "resume", wf.workflow_id)
+    if seed % 2:
+        engine.run(until=10_000)
+        middle = json.dumps([wf.to_json() for wf in engine.order], sort_keys=True)
+        engine.run()
+        return middle + json.dumps([wf.to_json() for wf in engine.order], sort_keys=True), engine
+    engine.run()
+    return json.dumps([wf.to_json() for wf in engine.order], sort_keys=True), engine
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_many_workflows_in_one_engine_run_the_same_both_ways(seed: int) -> None:
+    fast, folded = _engine_outcome(True, seed)
+    general, unfolded = _engine_outcome(False, seed)
+    assert fast == general
+    assert folded.attempts_run == unfolded.attempts_run
+    # Folding happened: fewer events for the same attempts (a folded attempt is one event).
+    assert folded.events_run < unfolded.events_run
+
+
+def _one_task(fast: bool, inject: Callable[[Engine, str], None]) -> tuple[dict[str, Any], Engine]:
+    """One worker task polled at 1 s and answering at 6 s; ``inject`` schedules more."""
+    definition = {
+        "name": "one",
+        "version": 1,
+        "tasks": [{"name": "work", "taskReferenceName": "work", "type": "SIMPLE"}],
+    }
+    mocks = Mocks.from_conductor(
+        {"work": [{"status": "COMPLETED", "queueWaitTime": 1000, "executionTime": 5000}]}
+    )
+    engine = Engine(start_ms=0, mocks=mocks, fast_path=fast)
+    wf = engine.start_workflow(definition, {})
+    inject(engine, wf.workflow_id)
+    engine.run()
+    return wf.to_json(), engine
+
+
+def _terminate_at(ms: int) -> Callable[[Engine, str], None]:
+    """An event at ``ms`` that schedules a terminate for the workflow (its poll must show)."""
+
+    def inject(engine: Engine, wf_id: str) -> None:
+        def terminate_now(eng: Engine) -> None:
+            eng.at(eng.now, "terminate", wf_id, "stopped")
+
+        engine.call_at(ms, terminate_now)
+
+    return inject
+
+
+def test_a_folded_poll_already_past_shows_when_the_workflow_is_touched() -> None:
+    """At 3 s the poll (1 s) has happened: the terminated task was IN_PROGRESS since 1 s."""
+    fast, engine = _one_task(True, _terminate_at(3000))
+    general, _ = _one_task(False, _terminate_at(3000))
+    assert fast == general
+    task = fast["tasks"][0]
+    assert (fast["status"], task["status"]) == ("TERMINATED", "CANCELED")
+    assert (task["pollCount"], task["startTime"], task["endTime"]) == (1, 1000, 3000)
+    assert engine.attempts_run == 1
+
+
+def test_a_folded_poll_still_ahead_becomes_an_event_again() -> None:
+    """Terminated at 0.5 s, before the poll at 1 s: the worker never got the task."""
+    fast, engine = _one_task(True, _terminate_at(500))
+    general, _ = _one_task(False, _terminate_at(500))
+    assert fast == general
+    task = fast["tasks"][0]
+    assert (task["status"], task["pollCount"], task["startTime"]) == ("CANCELED", 0, 0)
+    assert engine.attempts_run == 0
+
+
+def test_a_run_that_stops_between_a_poll_and_its_update_shows_the_poll() -> None:
+    def stop_at_3s(fast: bool) -> dict[str, Any]:
+        definition = {
+            "name": "one",
+            "version": 1,
+            "tasks": [{"name": "work", "taskReferenceName": "work", "type": "SIMPLE"}],
+        }
+        mocks = Mocks.from_conductor(
+            {"work": [{"status": "COMPLETED", "queueWaitTime": 1000, "executionTime": 5000}]}
+        )
+        engine = Engine(start_ms=0, mocks=mocks, fast_path=fast)
+        wf = engine.start_workflow(definition, {})
+        engine.run(until=3000)
+        return wf.to_json()
+
+    fast = stop_at_3s(True)
+    assert fast == stop_at_3s(False)
+    assert (fast["tasks"][0]["status"], fast["tasks"][0]["startTime"]) == ("IN_PROGRESS", 1000)

@@ -263,6 +263,17 @@ def test_each_ref_has_its_own_cursor() -> None:
     assert [s and s.status for s in steps(mocks, "a", "upload", 1)] == ["COMPLETED"]
 
 
+def test_to_conductor_repeats_the_last_step_as_often_as_any_cursor_used_it() -> None:
+    """The first cursor of a builder and the others are counted alike."""
+    mocks = Mocks()
+    mocks.mock("upload").completes({"n": 1})
+    steps(mocks, "a", "upload", 1)
+    steps(mocks, "b", "upload", 3)
+    assert mocks.to_conductor() == {"upload": [{"status": "COMPLETED", "output": {"n": 1}}] * 3}
+    steps(mocks, "a", "upload", 3)
+    assert len(mocks.to_conductor()["upload"]) == 4
+
+
 def test_conductor_list_is_used_up() -> None:
     """A Conductor-format list is exact: after its last entry next_step returns None."""
     mocks = Mocks.from_conductor({"a": [{}]})
