@@ -9,7 +9,6 @@ user's ``file:line``.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import json
 from collections import deque
 from collections.abc import Iterator, Mapping
@@ -19,6 +18,7 @@ import attrs
 import networkx as nx
 import orjson
 
+from compiler._gc import GcPaused
 from compiler.conductor import ConductorEmitter, task_def_of
 from compiler.graph import build_graph
 from compiler.validate import validate_task_defs, validate_workflow_def
@@ -335,12 +335,5 @@ def compile_workflow(fn: WorkflowFunction[..., Any]) -> CompiledWorkflow:
             f"function with @flowdsl.workflow"
         )
         raise TypeError(msg)
-    # Compiling allocates many small objects that all stay alive until the end; pausing the
-    # cyclic garbage collector meanwhile saves it from re-scanning them over and over.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with GcPaused():  # many small objects, all alive until the end
         return _Session().compile(fn)
-    finally:
-        if collecting:
-            gc.enable()

@@ -7,12 +7,12 @@ runs for the workflow the event touched (conductor-semantics.md §3.9: an ideal 
 
 from __future__ import annotations
 
-import gc
 import heapq
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from compiler._gc import GcPaused
 from testing import lifecycle, recovery
 from testing import workers as worker_fns
 from testing.decider import Loops, decide, next_deadline
@@ -152,20 +152,15 @@ class Engine:
         Raises:
             SimulationError: more than ``max_events`` events, e.g. a DO_WHILE that never ends.
         """
-        # Like compile_workflow: the run allocates live objects only, which the cyclic collector
-        # would re-scan over and over; collect once at the end instead.
-        collecting = gc.isenabled()
-        gc.disable()
         folding = self.folding
         if until is not None:  # the run may stop between a poll and its update: poll for real
             worker_fns.unfold_all(self)
             self.folding = False
         try:
-            self._run(until, max_events)
+            with GcPaused():  # the run allocates objects that all stay alive (compiler._gc)
+                self._run(until, max_events)
         finally:
             self.folding = folding
-            if collecting:
-                gc.enable()
 
     def _run(self, until: int | None, max_events: int) -> None:
         heap = self._heap
@@ -217,13 +212,8 @@ class Engine:
         parent: tuple[Workflow, Task] | None = None,
     ) -> Workflow:
         """Start a workflow now (§3.1) and run its first decision."""
-        if not gc.isenabled():
+        with GcPaused():  # as in run(): everything allocated here lives on
             return self._start(definition, input_, correlation_id, parent)
-        gc.disable()  # as in run(): everything allocated here lives on
-        try:
-            return self._start(definition, input_, correlation_id, parent)
-        finally:
-            gc.enable()
 
     def _start(
         self,

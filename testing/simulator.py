@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from compiler._gc import GcPaused
 from flowdsl.errors import Problem
 from testing.engine import Engine, SimulationError
 from testing.mocks import MockBuilder, Mocks
@@ -248,6 +249,10 @@ class Simulator:
 
     def run(self, target: Any, input: Mapping[str, Any] | None = None) -> Run:
         """Simulate ``target`` (a @workflow function, a CompiledWorkflow or a WorkflowDef dict) to its end."""
+        with GcPaused():  # checking, running and recording all allocate objects that live on
+            return self._simulate(target, input)
+
+    def _simulate(self, target: Any, input: Mapping[str, Any] | None) -> Run:
         definition, workers = self._definition(target)
         start_ms = _ms(self.start)
         with ExitStack() as stack:
