@@ -353,13 +353,9 @@ def decide_alone(eng: Engine, wf: Workflow, task: Task) -> bool:
             del wf.pending[task.task_id]
             if eng._joins:
                 eng.joined(wf, task.ref)
-            plan = location[4]
-            if plan is not None:
-                eng.schedule_planned(wf, plan)
-            else:
-                tasks, index = location[0], location[1]
-                if index + 1 < len(tasks):
-                    eng.schedule_all(wf, [(tasks[index + 1], 0)])
+            tasks, index = location[0], location[1]
+            if index + 1 < len(tasks):
+                eng.schedule_all(wf, [(tasks[index + 1], 0)])
         else:
             follow = next_tasks(eng, wf, task)
             eng.remove_pending(wf, task, follow)

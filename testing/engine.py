@@ -33,7 +33,7 @@ _MASK48 = (1 << 48) - 1
 #: System tasks a mock may stand in for (a mocked SUB_WORKFLOW starts no child).
 _MOCKABLE_SYSTEM = frozenset({"KAFKA_PUBLISH", "SUB_WORKFLOW"})
 WorkerFn = Callable[[dict[str, Any]], Any]
-_NOWHERE = (None, None, None, None, None)  # the location of a task the definition does not hold
+_NOWHERE = (None, None, None, None)  # the location of a task the definition does not hold
 
 
 class Engine:
@@ -212,16 +212,6 @@ class Engine:
         parent: tuple[Workflow, Task] | None = None,
     ) -> Workflow:
         """Start a workflow now (§3.1) and run its first decision."""
-        with GcPaused():  # as in run(): everything allocated here lives on
-            return self._start(definition, input_, correlation_id, parent)
-
-    def _start(
-        self,
-        definition: dict[str, Any],
-        input_: dict[str, Any],
-        correlation_id: str | None,
-        parent: tuple[Workflow, Task] | None,
-    ) -> Workflow:
         wf = Workflow(self.new_id("workflow"), definition, dict(input_), self.now)
         template = definition.get("inputTemplate") or {}
         if wf.input:  # Conductor applies the inputTemplate only to a non-empty input (§3.1)
@@ -230,11 +220,7 @@ class Engine:
         wf.correlation_id = correlation_id
         if parent is not None:
             wf.parent_workflow_id, wf.parent_task_id = parent[0].workflow_id, parent[1].task_id
-        top = definition.get("tasks") or []
-        self._index(wf, top, None, None)
-        if isinstance(top, list):
-            self._plan(wf, top)
-        if not any(location[3] for location in wf.locations.values()):
+        if not self._index(wf, definition.get("tasks") or [], None, None):
             wf.by_base = wf.by_ref  # no loop: no reference gets an __N suffix
         self.workflows[wf.workflow_id] = wf
         self.order.append(wf)
@@ -278,45 +264,25 @@ class Engine:
 
     def _index(
         self, wf: Workflow, tasks: list[Any], container: dict[str, Any] | None, loop: str | None
-    ) -> None:
+    ) -> bool:
+        """Record where each WorkflowTask sits; True when there is a DO_WHILE among them."""
+        looped = False
         for index, wt in enumerate(tasks):
             if not isinstance(wt, dict):
                 continue
-            wf.locations[str(wt.get("taskReferenceName"))] = (tasks, index, container, loop, None)
+            wf.locations[str(wt.get("taskReferenceName"))] = (tasks, index, container, loop)
             kind = wt.get("type")
             if kind in ("SWITCH", "DECISION"):
                 for branch in (wt.get("decisionCases") or {}).values():
-                    self._index(wf, branch, wt, loop)
-                self._index(wf, wt.get("defaultCase") or [], wt, loop)
+                    looped |= self._index(wf, branch, wt, loop)
+                looped |= self._index(wf, wt.get("defaultCase") or [], wt, loop)
             elif kind == "FORK_JOIN":
                 for branch in wt.get("forkTasks") or []:
-                    self._index(wf, branch, wt, loop)
+                    looped |= self._index(wf, branch, wt, loop)
             elif kind == "DO_WHILE":
+                looped = True
                 self._index(wf, wt.get("loopOver") or [], wt, str(wt.get("taskReferenceName")))
-
-    def _plan(self, wf: Workflow, tasks: list[Any]) -> None:
-        """Give each top-level location the plain SIMPLE task after it, looked up now, while the
-        definition is at hand: ``(wt, ref, task_def, needs_inputs, its location, name)``, or None.
-        decide_alone then schedules it with no lookup in the definition (schedule_planned)."""
-        locations = wf.locations
-        after: tuple[Any, ...] | None = None  # the plan of tasks[index + 1]
-        for index in range(len(tasks) - 1, -1, -1):
-            wt = tasks[index]
-            ref = wt.get("taskReferenceName") if type(wt) is dict else None
-            location: tuple[Any, ...] | None = locations.get(ref) if isinstance(ref, str) else None
-            if location is None or location[0] is not tasks or location[1] != index:
-                after = None  # not a dict, or a reference used twice: the general path
-                continue
-            location = (tasks, index, None, None, after)
-            locations[str(ref)] = location
-            kind = wt.get("type")
-            if (kind and kind != "SIMPLE") or wt.get("startDelay"):
-                after = None
-            else:
-                td = task_def_for(self, wt)
-                needs_inputs = bool(wt.get("inputParameters") or td.get("inputTemplate"))
-                name = str(wt.get("name") or "SIMPLE")
-                after = (wt, ref, td, needs_inputs, location, name)
+        return looped
 
     def following(self, wf: Workflow, ref: str, iteration: int) -> list[tuple[dict[str, Any], int]]:
         """The WorkflowTask after ``ref`` (§3.5), with the iteration it runs in."""
@@ -397,29 +363,6 @@ class Engine:
         if td["_timeouts"]:
             self.arm(wf, task)
         return True
-
-    def schedule_planned(self, wf: Workflow, plan: tuple[Any, ...]) -> None:
-        """Schedule the plain SIMPLE task of a plan (see _plan) after a top-level task."""
-        wt, ref, td, needs_inputs, location, name = plan
-        if ref in wf.by_ref or wf.status in WORKFLOW_TERMINAL:  # skipped by the API, or ended
-            self.schedule_all(wf, [(wt, 0)])
-            return
-        task_id = self.new_id("task")
-        task = Task(task_id, "SIMPLE", ref, wt, td, self.now, name)
-        if needs_inputs:
-            task.input = task_inputs(self, wf, wt, td, task_id)
-        task.location = location
-        tasks = wf.tasks
-        task.seq = len(tasks) + 1
-        tasks.append(task)
-        wf.pending[task_id] = task
-        by_ref = wf.by_ref
-        by_ref[ref] = task
-        if wf.by_base is not by_ref:
-            wf.by_base[ref] = task
-        worker_fns.offer(self, wf, task)
-        if td["_timeouts"]:
-            self.arm(wf, task)
 
     def register_worker(self, wf: Workflow, task: Task) -> None:
         """register() for a worker task outside any loop (a retry of one): add it, offer it."""

@@ -105,7 +105,7 @@ class Task:
         self.sub_workflow_id: str | None = None
         self.wait_timeout = 0
         self.worker_state: Any = None  # the engine's bookkeeping for the pending poll/update
-        self.location: Any = None  # where its WorkflowTask sits (Engine._plan), when known
+        self.location: Any = None  # where its WorkflowTask sits (Engine.locations), when known
         self.update_seq = 0  # testing.workers: the sequence number of its worker's next update
         self.fold_seq = 0  # testing.workers: the folded poll's sequence number, 0 if none
 

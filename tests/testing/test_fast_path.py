@@ -1,7 +1,7 @@
 """The engine's shortcuts change nothing: the same run gives the same bytes with and without them.
 
 ``decide_alone`` (a worker task's COMPLETED or FAILED update decided directly),
-``Engine._schedule_simple`` / ``schedule_planned`` / ``register_worker`` (a plain SIMPLE task,
+``Engine._schedule_simple`` / ``register_worker`` (a plain SIMPLE task,
 or its retry, scheduled directly) and folded polls (testing.workers: a poll nobody can observe
 applied by its update's event) exist for speed only. ``Engine(fast_path=False)`` runs every
 decision through the general decider and never folds; these tests run generated workflows, many
