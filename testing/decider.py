@@ -353,9 +353,13 @@ def decide_alone(eng: Engine, wf: Workflow, task: Task) -> bool:
             del wf.pending[task.task_id]
             if eng._joins:
                 eng.joined(wf, task.ref)
-            tasks, index = location[0], location[1]
-            if index + 1 < len(tasks):
-                eng.schedule_all(wf, [(tasks[index + 1], 0)])
+            following = location[4] if len(location) > 4 else None
+            if following is not None:  # a plain SIMPLE task, looked up at the start
+                eng.schedule_planned(wf, following)
+            else:
+                tasks, index = location[0], location[1]
+                if index + 1 < len(tasks):
+                    eng.schedule_all(wf, [(tasks[index + 1], 0)])
         else:
             follow = next_tasks(eng, wf, task)
             eng.remove_pending(wf, task, follow)

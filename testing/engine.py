@@ -220,7 +220,15 @@ class Engine:
         wf.correlation_id = correlation_id
         if parent is not None:
             wf.parent_workflow_id, wf.parent_task_id = parent[0].workflow_id, parent[1].task_id
-        if not self._index(wf, definition.get("tasks") or [], None, None):
+        top = definition.get("tasks") or []
+        made = self._top_locations(top) if self.fast_path and isinstance(top, list) else None
+        looped, indexed = self._index(wf, top, None, None, made)
+        if made is not None and indexed != len(wf.locations):
+            # A reference used twice: the locations recorded last win, as everywhere; the
+            # shortcuts between top-level tasks (made in advance) might not agree, so drop them.
+            wf.locations.clear()
+            self._index(wf, top, None, None, None)
+        if not looped:
             wf.by_base = wf.by_ref  # no loop: no reference gets an __N suffix
         self.workflows[wf.workflow_id] = wf
         self.order.append(wf)
@@ -263,26 +271,67 @@ class Engine:
         return found
 
     def _index(
-        self, wf: Workflow, tasks: list[Any], container: dict[str, Any] | None, loop: str | None
-    ) -> bool:
-        """Record where each WorkflowTask sits; True when there is a DO_WHILE among them."""
-        looped = False
+        self,
+        wf: Workflow,
+        tasks: list[Any],
+        container: dict[str, Any] | None,
+        loop: str | None,
+        made: list[Any] | None,
+    ) -> tuple[bool, int]:
+        """Record where each WorkflowTask sits (``made``: the top level's locations, made by
+        _top_locations); returns whether there is a DO_WHILE, and how many tasks were indexed."""
+        looped, indexed = False, 0
         for index, wt in enumerate(tasks):
             if not isinstance(wt, dict):
                 continue
-            wf.locations[str(wt.get("taskReferenceName"))] = (tasks, index, container, loop)
+            location = made[index] if made is not None else (tasks, index, container, loop)
+            wf.locations[str(wt.get("taskReferenceName"))] = location
+            indexed += 1
             kind = wt.get("type")
+            branches: list[Any] = []
             if kind in ("SWITCH", "DECISION"):
-                for branch in (wt.get("decisionCases") or {}).values():
-                    looped |= self._index(wf, branch, wt, loop)
-                looped |= self._index(wf, wt.get("defaultCase") or [], wt, loop)
+                branches = [*(wt.get("decisionCases") or {}).values(), wt.get("defaultCase") or []]
             elif kind == "FORK_JOIN":
-                for branch in wt.get("forkTasks") or []:
-                    looped |= self._index(wf, branch, wt, loop)
+                branches = list(wt.get("forkTasks") or [])
             elif kind == "DO_WHILE":
                 looped = True
-                self._index(wf, wt.get("loopOver") or [], wt, str(wt.get("taskReferenceName")))
-        return looped
+                ref = str(wt.get("taskReferenceName"))
+                indexed += self._index(wf, wt.get("loopOver") or [], wt, ref, None)[1]
+            for branch in branches:
+                in_loop, count = self._index(wf, branch, wt, loop, None)
+                looped, indexed = looped or in_loop, indexed + count
+        return looped, indexed
+
+    def _top_locations(self, tasks: list[Any]) -> list[Any]:
+        """The locations of the workflow's own task list, each holding the location of the task
+        after it when that one is a plain SIMPLE task: ``(tasks, index, None, None, next)``, and a
+        plain SIMPLE task's own location adds ``(task_def, needs_inputs, name, ref)``. Looked up
+        here, while the definition is at hand, so that decide_alone can schedule the next task
+        without touching the definition (schedule_planned)."""
+        made: list[Any] = [None] * len(tasks)
+        after: tuple[Any, ...] | None = None  # the location of tasks[index + 1], if plain
+        registered: dict[Any, dict[str, Any]] = {}  # task name -> TaskDef (none inline)
+        for index in range(len(tasks) - 1, -1, -1):
+            wt = tasks[index]
+            if type(wt) is not dict:
+                after = None
+                continue
+            kind, ref = wt.get("type"), wt.get("taskReferenceName")
+            if type(ref) is str and (not kind or kind == "SIMPLE") and not wt.get("startDelay"):
+                name = wt.get("name")
+                plain_name = type(name) is str and name and "taskDefinition" not in wt
+                td = registered.get(name) if plain_name else None
+                if td is None:
+                    td = task_def_for(self, wt)
+                    if plain_name:
+                        registered[name] = td
+                needs_inputs = bool(wt.get("inputParameters") or td.get("inputTemplate"))
+                name = name if plain_name else str(name or "SIMPLE")
+                made[index] = after = (tasks, index, None, None, after, td, needs_inputs, name, ref)
+            else:
+                made[index] = (tasks, index, None, None, after)
+                after = None
+        return made
 
     def following(self, wf: Workflow, ref: str, iteration: int) -> list[tuple[dict[str, Any], int]]:
         """The WorkflowTask after ``ref`` (§3.5), with the iteration it runs in."""
@@ -363,6 +412,30 @@ class Engine:
         if td["_timeouts"]:
             self.arm(wf, task)
         return True
+
+    def schedule_planned(self, wf: Workflow, location: tuple[Any, ...]) -> None:
+        """Schedule the plain SIMPLE task at ``location`` (see _top_locations), next in line."""
+        tasks, index, _, _, _, td, needs_inputs, name, ref = location
+        wt = tasks[index]
+        if ref in wf.by_ref or wf.status in WORKFLOW_TERMINAL:  # skipped by the API, or ended
+            self.schedule_all(wf, [(wt, 0)])
+            return
+        task_id = self.new_id("task")
+        task = Task(task_id, "SIMPLE", ref, wt, td, self.now, name)
+        if needs_inputs:
+            task.input = task_inputs(self, wf, wt, td, task_id)
+        task.location = location
+        tasks = wf.tasks
+        task.seq = len(tasks) + 1
+        tasks.append(task)
+        wf.pending[task_id] = task
+        by_ref = wf.by_ref
+        by_ref[ref] = task
+        if wf.by_base is not by_ref:
+            wf.by_base[ref] = task
+        worker_fns.offer(self, wf, task)
+        if td["_timeouts"]:
+            self.arm(wf, task)
 
     def register_worker(self, wf: Workflow, task: Task) -> None:
         """register() for a worker task outside any loop (a retry of one): add it, offer it."""

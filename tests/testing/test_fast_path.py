@@ -436,3 +436,26 @@ def test_a_run_that_stops_between_a_poll_and_its_update_shows_the_poll() -> None
     fast = stop_at_3s(True)
     assert fast == stop_at_3s(False)
     assert (fast["tasks"][0]["status"], fast["tasks"][0]["startTime"]) == ("IN_PROGRESS", 1000)
+
+
+def test_a_reference_used_twice_resolves_the_same_both_ways() -> None:
+    """Conductor's registration rejects it, but a definition may come with a reference twice;
+    the location recorded last wins (here: the end of the list) with or without shortcuts."""
+    definition = {
+        "name": "twice",
+        "version": 1,
+        "tasks": [
+            {"name": "work", "taskReferenceName": ref, "type": "SIMPLE"}
+            for ref in ("a", "b", "c", "b")
+        ],
+    }
+
+    def outcome(fast: bool) -> dict[str, Any]:
+        engine = Engine(start_ms=0, mocks=Mocks.from_conductor({"work": [{}] * 4}), fast_path=fast)
+        wf = engine.start_workflow(definition, {})
+        engine.run()
+        return wf.to_json()
+
+    fast = outcome(True)
+    assert fast == outcome(False)
+    assert [t["referenceTaskName"] for t in fast["tasks"]] == ["a", "b"]
