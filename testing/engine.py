@@ -60,8 +60,9 @@ class Engine:
         self.secrets = dict(secrets or {})
         self.env = dict(env or {})
         self.clock_hook = clock_hook
-        #: Decide a completed top-level worker task directly (testing.workers._advance); the
-        #: result is identical either way (tests run the conformance suites both ways).
+        #: Shortcuts for speed (decider.decide_alone, _schedule_simple, schedule_planned,
+        #: register_worker, polls folded into updates in testing.workers); the result is
+        #: identical either way (tests/testing/test_fast_path.py compares the bytes).
         self.fast_path = fast_path
         self.workflows: dict[str, Workflow] = {}
         self.order: list[Workflow] = []
@@ -136,6 +137,7 @@ class Engine:
         )
 
     def _counted(self, wf: Workflow, handler: Callable[..., None], args: tuple[Any, ...]) -> None:
+        """Run an event scheduled with ``at`` for ``wf`` (it no longer holds folding back)."""
         wf.events_due -= 1
         handler(self, *args)
 
