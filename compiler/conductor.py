@@ -273,12 +273,15 @@ class ConductorEmitter:
         return [self._common(fork, step), join]
 
     def visit_dynamic_fork(self, step: DynamicFork, path: str, index: int) -> list[dict[str, JSON]]:
-        fork = {
+        fork: dict[str, JSON] = {
             "name": step.name or step.ref,
             "taskReferenceName": step.ref,
             "type": "FORK_JOIN_DYNAMIC",
             "inputParameters": self.inputs(step, step.inputs),
         }
+        if step.tasks_param is not None:
+            fork["dynamicForkTasksParam"] = step.tasks_param
+            fork["dynamicForkTasksInputParamName"] = step.inputs_param
         return [self._common(fork, step), self._join(step.join_ref, (), step.join_name)]
 
     def visit_switch(self, step: Switch, path: str, index: int) -> list[dict[str, JSON]]:

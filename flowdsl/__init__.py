@@ -15,6 +15,7 @@ from flowdsl.control import LoopHandle as LoopHandle
 from flowdsl.control import SwitchHandle as SwitchHandle
 from flowdsl.control import do_while as do_while
 from flowdsl.control import dynamic_fork as dynamic_fork
+from flowdsl.control import dynamic_fork_tasks as dynamic_fork_tasks
 from flowdsl.control import fork as fork
 from flowdsl.control import js as js
 from flowdsl.control import sub_workflow as sub_workflow
@@ -76,6 +77,7 @@ __all__ = [
     "do_while",
     "dynamic",
     "dynamic_fork",
+    "dynamic_fork_tasks",
     "event",
     "exclusive_join",
     "external_workflow",

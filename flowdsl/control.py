@@ -1,4 +1,4 @@
-"""Control flow: fork, dynamic_fork, switch, do_while, sub_workflow.
+"""Control flow: fork, dynamic_fork, dynamic_fork_tasks, switch, do_while, sub_workflow.
 
 Each combinator takes zero-argument callables for its branches and traces
 each into its own step list; Python control flow on task outputs is refused
@@ -7,7 +7,7 @@ each into its own step list; Python control flow on task outputs is refused
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -35,6 +35,7 @@ __all__ = [
     "SwitchHandle",
     "do_while",
     "dynamic_fork",
+    "dynamic_fork_tasks",
     "fork",
     "js",
     "sub_workflow",
@@ -233,6 +234,100 @@ def dynamic_fork(
             task_fn if spec is None else None,
             name,
             join_name,
+        )
+    )
+    return Handle(join, "JOIN")
+
+
+def dynamic_fork_tasks(
+    tasks: Any,
+    inputs: Any,
+    *,
+    ref: str | None = None,
+    join_ref: str | None = None,
+    optional: bool | None = None,
+    name: str | None = None,
+    join_name: str | None = None,
+    tasks_param: str = "dynamicTasks",
+    inputs_param: str = "dynamicTasksInput",
+    task_fns: Iterable[TaskFunction[..., Any]] = (),
+) -> Handle[dict[str, Any]]:
+    """Fork the WorkflowTasks a task computed at run time: Conductor's classic dynamic fork.
+
+    ``tasks`` is a reference to a list of WorkflowTask objects (``{"name", "taskReferenceName",
+    "type", ...}``) and ``inputs`` a reference to a map from each one's reference name to its
+    input. Emits FORK_JOIN_DYNAMIC with ``dynamicForkTasksParam`` and
+    ``dynamicForkTasksInputParamName`` (naming the inputs ``tasks_param`` and ``inputs_param``)
+    and its JOIN; returns a handle on the JOIN, whose output maps each forked task's ref to its
+    output. ``task_fns`` names the ``@task`` functions the computed tasks may run: their TaskDefs
+    are emitted with the workflow and the simulator calls them as workers. When one task type is
+    forked over a list of inputs, ``dynamic_fork`` says it more simply.
+    """
+    tracer = _trace.current("dynamic_fork_tasks()")
+    where = caller_location()
+    for fn in task_fns:
+        if isinstance(fn, TaskFunction):
+            tracer.task_functions.setdefault(fn.name, fn)
+        else:
+            tracer.report(
+                Problem(
+                    f"dynamic_fork_tasks() task_fns takes @task functions, not {type(fn).__name__}",
+                    code="bad-call",
+                    location=where,
+                )
+            )
+    for what, value, shape in (
+        ("tasks", tasks, "a list of WorkflowTask dicts"),
+        ("inputs", inputs, "a map from reference name to input dict"),
+    ):
+        literal = list | tuple if what == "tasks" else dict
+        if not isinstance(value, Ref | literal):
+            tracer.report(
+                Problem(
+                    f"dynamic_fork_tasks() {what} must be {shape} or a reference to one, not "
+                    f"{type(value).__name__}",
+                    code="bad-call",
+                    location=where,
+                    hint="Pass a task's output, e.g. plan.output['dynamicTasks'].",
+                )
+            )
+    for what, param in (("tasks_param", tasks_param), ("inputs_param", inputs_param)):
+        if not isinstance(param, str) or not param:
+            tracer.report(
+                Problem(
+                    f"dynamic_fork_tasks() {what} must be a non-empty input name, not {param!r}",
+                    code="bad-call",
+                    location=where,
+                )
+            )
+    if tasks_param == inputs_param:
+        tracer.report(
+            Problem(
+                f"dynamic_fork_tasks() tasks_param and inputs_param are both {tasks_param!r}",
+                code="bad-call",
+                location=where,
+                hint="The tasks and their inputs need two different input names.",
+            )
+        )
+    params = {
+        str(tasks_param): list(tasks) if isinstance(tasks, tuple) else tasks,
+        str(inputs_param): inputs,
+    }
+    fork_ref = tracer.new_ref("dynamic_fork", ref, where)
+    join = tracer.new_ref(f"{fork_ref}_join", join_ref, where)
+    tracer.add(
+        DynamicFork(
+            fork_ref,
+            where,
+            _options(optional=optional),
+            params,
+            join,
+            None,
+            None,
+            name,
+            join_name,
+            str(tasks_param),
+            str(inputs_param),
         )
     )
     return Handle(join, "JOIN")

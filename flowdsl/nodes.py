@@ -94,7 +94,9 @@ class Fork(Step):
 
 @dataclass(frozen=True, slots=True)
 class DynamicFork(Step):
-    """FORK_JOIN_DYNAMIC (forkTaskInputs style) followed by its JOIN."""
+    """FORK_JOIN_DYNAMIC followed by its JOIN: the forkTaskInputs style, or with ``tasks_param``
+    and ``inputs_param`` set, the classic style (the inputs named there hold the WorkflowTasks to
+    fork and their inputs by reference name)."""
 
     kind: ClassVar[str] = "dynamic_fork"
     inputs: Mapping[str, Any]
@@ -103,6 +105,8 @@ class DynamicFork(Step):
     child: Any = None  # a forked workflow function / WorkflowRef, when forking sub-workflows
     name: str | None = None  # the FORK_JOIN_DYNAMIC task's name (None: its reference name)
     join_name: str | None = None  # the JOIN task's name (None: its reference name)
+    tasks_param: str | None = None  # classic style: dynamicForkTasksParam
+    inputs_param: str | None = None  # classic style: dynamicForkTasksInputParamName
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,14 +1,35 @@
-"""Helpers shared by the tests: where flowdsl says a test file is, lines marked in it, the corpus."""
+"""Helpers shared by the tests: what compiling gives (tasks, problems), where flowdsl says a test
+file is, lines marked in it, the corpus."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from compiler.loader import FoundWorkflow
+
+
+def tasks_of(fn: Any) -> list[dict[str, Any]]:
+    """The WorkflowDef tasks ``compile_workflow(fn)`` emits."""
+    from compiler import compile_workflow
+
+    tasks: list[dict[str, Any]] = compile_workflow(fn).workflow_def["tasks"]
+    return tasks
+
+
+def problems_of(fn: Any) -> list[Any]:
+    """The problems compiling ``fn`` reports (it must fail)."""
+    import pytest
+
+    from compiler import compile_workflow
+    from flowdsl import WorkflowDefinitionError
+
+    with pytest.raises(WorkflowDefinitionError) as info:
+        compile_workflow(fn)
+    return list(info.value.problems)
 
 
 def display_path(file: str) -> str:

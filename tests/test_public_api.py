@@ -28,6 +28,7 @@ FLOWDSL_API = [
     "do_while",
     "dynamic",
     "dynamic_fork",
+    "dynamic_fork_tasks",
     "event",
     "exclusive_join",
     "external_workflow",

@@ -115,10 +115,10 @@ class WorkflowWriter(BodyWriter):
     ) -> list[str]:
         if join.get("joinOn"):
             raise _Raw("its JOIN lists joinOn")
+        if "dynamicForkTasksParam" in task:
+            return self.dynamic_fork_tasks(task, join, scope, indent)
         if not set(task) <= {"name", "taskReferenceName", "type", "inputParameters", "optional"}:
-            raise _Raw(
-                "it uses dynamicForkTasksParam or other fields dynamic_fork() does not write"
-            )
+            raise _Raw("it has fields dynamic_fork() does not write")
         params = task.get("inputParameters") or {}
         inputs = params.get("forkTaskInputs")
         rendered = self.value(inputs, scope, indent)
@@ -151,6 +151,51 @@ class WorkflowWriter(BodyWriter):
             args.append(f"optional={task['optional']!r}")
         out = self.assign(join_ref, scope)
         return self.call(self.module.helper("dynamic_fork"), args, indent, out)
+
+    def dynamic_fork_tasks(
+        self, task: dict[str, Any], join: dict[str, Any], scope: Scope, indent: int
+    ) -> list[str]:
+        """The classic dynamic fork: dynamicForkTasksParam + dynamicForkTasksInputParamName."""
+        allowed = {"name", "taskReferenceName", "type", "inputParameters", "optional"}
+        allowed |= {"dynamicForkTasksParam", "dynamicForkTasksInputParamName"}
+        if not set(task) <= allowed:
+            raise _Raw("it has fields dynamic_fork_tasks() does not write")
+        tasks_param = task.get("dynamicForkTasksParam")
+        inputs_param = task.get("dynamicForkTasksInputParamName")
+        params = task.get("inputParameters") or {}
+        if (
+            not isinstance(tasks_param, str)
+            or not isinstance(inputs_param, str)
+            or not tasks_param
+            or tasks_param == inputs_param
+            or not isinstance(params, dict)
+            or set(params) != {tasks_param, inputs_param}
+        ):
+            raise _Raw(
+                "its inputs are not exactly the dynamicForkTasksParam and "
+                "dynamicForkTasksInputParamName it names"
+            )
+        args = []
+        for value, literal in ((params[tasks_param], list), (params[inputs_param], dict)):
+            rendered = self.value(value, scope, indent)
+            if not isinstance(value, literal) and rendered.startswith(("'", '"', "f")):
+                raise _Raw("its tasks or their inputs are not a reference flowdsl can name")
+            args.append(rendered)
+        ref = str(task["taskReferenceName"])
+        join_ref = str(join["taskReferenceName"])
+        if self.refs.arg("dynamic_fork", ref):
+            args.append(f"ref={py_string(ref)}")
+        if self.refs.arg(f"{ref}_join", join_ref):
+            args.append(f"join_ref={py_string(join_ref)}")
+        args.extend(self.names_of(task, join))
+        if "optional" in task:
+            args.append(f"optional={task['optional']!r}")
+        if tasks_param != "dynamicTasks":
+            args.append(f"tasks_param={py_string(tasks_param)}")
+        if inputs_param != "dynamicTasksInput":
+            args.append(f"inputs_param={py_string(inputs_param)}")
+        out = self.assign(join_ref, scope)
+        return self.call(self.module.helper("dynamic_fork_tasks"), args, indent, out)
 
     @staticmethod
     def names_of(task: dict[str, Any], join: dict[str, Any] | None = None) -> list[str]:

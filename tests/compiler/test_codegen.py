@@ -240,24 +240,54 @@ def test_dynamic_fork_by_task_name() -> None:
     assert "def resize(**inputs: Any) -> dict[str, Any]:" in source
 
 
-def test_dynamic_fork_with_dynamic_tasks_param_is_raw() -> None:
-    tasks = [
-        {
-            "name": "fan",
-            "taskReferenceName": "fan",
-            "type": "FORK_JOIN_DYNAMIC",
-            "dynamicForkTasksParam": "dynamicTasks",
-            "dynamicForkTasksInputParamName": "dynamicTasksInput",
-            "inputParameters": {
-                "dynamicTasks": "${workflow.input.customer}",
-                "dynamicTasksInput": {},
-            },
+def classic_fork(**params: Any) -> list[dict[str, Any]]:
+    """A FORK_JOIN_DYNAMIC in the classic style (dynamicForkTasksParam) and its JOIN."""
+    fork = {
+        "name": "fan",
+        "taskReferenceName": "fan",
+        "type": "FORK_JOIN_DYNAMIC",
+        "dynamicForkTasksParam": "dynamicTasks",
+        "dynamicForkTasksInputParamName": "dynamicTasksInput",
+        "inputParameters": {
+            "dynamicTasks": "${workflow.input.customer}",
+            "dynamicTasksInput": {},
         },
+    }
+    fork.update(params)
+    return [
+        fork,
         {"name": "fan_join", "taskReferenceName": "fan_join", "type": "JOIN", "joinOn": []},
     ]
+
+
+def test_a_classic_dynamic_fork_becomes_dynamic_fork_tasks() -> None:
+    source = assert_round_trips(wf(*classic_fork()))
+    assert "raw_task" not in source
+    assert 'dynamic_fork_tasks(customer, {}, ref="fan")' in source
+
+
+def test_a_classic_dynamic_fork_keeps_its_own_input_names() -> None:
+    tasks = classic_fork(
+        dynamicForkTasksParam="forks",
+        dynamicForkTasksInputParamName="forkInputs",
+        inputParameters={"forks": "${plan.output.tasks}", "forkInputs": "${plan.output.inputs}"},
+    )
+    source = assert_round_trips(wf(simple("plan", name="plan"), *tasks))
+    assert 'tasks_param="forks"' in source and 'inputs_param="forkInputs"' in source
+
+
+def test_a_classic_dynamic_fork_with_other_inputs_stays_raw() -> None:
+    tasks = classic_fork(
+        inputParameters={
+            "dynamicTasks": "${workflow.input.customer}",
+            "dynamicTasksInput": {},
+            "extra": 1,
+        }
+    )
     source = assert_round_trips(wf(*tasks))
     assert 'raw_task(\n        "FORK_JOIN_DYNAMIC"' in source
-    assert "dynamicForkTasksParam" in source
+    assert "dynamicForkTasksInputParamName that it names" not in source
+    assert "the dynamicForkTasksParam and dynamicForkTasksInputParamName it names" in source
 
 
 def test_sub_workflow_in_file_by_name_and_inline_and_external() -> None:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from compiler import compile_workflow
 from flowdsl import (
     Handle,
-    WorkflowDefinitionError,
     dynamic_fork,
     external_workflow,
     fork,
@@ -19,7 +16,7 @@ from flowdsl import (
     task,
     workflow,
 )
-from tests.support import display_path, marker_line
+from tests.support import display_path, marker_line, problems_of, tasks_of
 
 
 def here() -> str:
@@ -45,16 +42,6 @@ def b(x: Any = None) -> dict[str, Any]:
 @task(retry_count=1)
 def item_task(n: int = 0) -> dict[str, Any]:
     return {}
-
-
-def tasks_of(fn: Any) -> list[dict[str, Any]]:
-    return compile_workflow(fn).workflow_def["tasks"]
-
-
-def problems_of(fn: Any) -> list[Any]:
-    with pytest.raises(WorkflowDefinitionError) as info:
-        compile_workflow(fn)
-    return list(info.value.problems)
 
 
 def simple(ref: str, name: str, inputs: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -13,12 +13,11 @@ from flowdsl import (
     Handle,
     Ref,
     SymbolicValueError,
-    WorkflowDefinitionError,
     secret,
     task,
     workflow,
 )
-from tests.support import display_path, marker_line
+from tests.support import display_path, marker_line, problems_of
 
 
 def here() -> str:
@@ -78,12 +77,6 @@ def use(value: Any = None) -> None: ...
 def inputs_of(fn: Any, index: int = -1) -> Any:
     """The inputParameters of the ``index``-th top-level task of ``fn``."""
     return compile_workflow(fn).workflow_def["tasks"][index]["inputParameters"]["value"]
-
-
-def problems_of(fn: Any) -> list[Any]:
-    with pytest.raises(WorkflowDefinitionError) as info:
-        compile_workflow(fn)
-    return list(info.value.problems)
 
 
 # -- expressions --------------------------------------------------------------------------------

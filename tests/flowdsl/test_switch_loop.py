@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from compiler import compile_workflow
 from flowdsl import (
     LoopHandle,
-    WorkflowDefinitionError,
     do_while,
     js,
     noop,
@@ -18,7 +15,7 @@ from flowdsl import (
     terminate,
     workflow,
 )
-from tests.support import display_path, marker_line
+from tests.support import display_path, marker_line, problems_of, tasks_of
 
 
 def here() -> str:
@@ -39,16 +36,6 @@ def a(x: Any = None) -> dict[str, Any]:
 @task
 def b(x: Any = None) -> dict[str, Any]:
     return {}
-
-
-def tasks_of(fn: Any) -> list[dict[str, Any]]:
-    return compile_workflow(fn).workflow_def["tasks"]
-
-
-def problems_of(fn: Any) -> list[Any]:
-    with pytest.raises(WorkflowDefinitionError) as info:
-        compile_workflow(fn)
-    return list(info.value.problems)
 
 
 def simple(ref: str, name: str, inputs: dict[str, Any] | None = None) -> dict[str, Any]:

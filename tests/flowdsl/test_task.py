@@ -14,12 +14,11 @@ from flowdsl import (
     RetryLogic,
     TaskFunction,
     TimeoutPolicy,
-    WorkflowDefinitionError,
     task,
     workflow,
 )
 from flowdsl.errors import FlowError
-from tests.support import display_path, marker_line
+from tests.support import display_path, marker_line, problems_of
 
 
 def here() -> str:
@@ -40,12 +39,6 @@ def task_def_of(fn: TaskFunction[..., Any], *args: Any) -> dict[str, Any]:
         fn(*args)
 
     return compile_workflow(one).task_defs[0]
-
-
-def problems_of(wf: Any) -> list[Any]:
-    with pytest.raises(WorkflowDefinitionError) as info:
-        compile_workflow(wf)
-    return list(info.value.problems)
 
 
 @task
