@@ -142,7 +142,10 @@ class Engine:
         handler(self, *args)
 
     def call_at(self, time: int, handler: Callable[..., None], *args: Any) -> None:
-        """Schedule ``handler(engine, *args)`` (``at`` without the table lookup, for hot paths)."""
+        """Schedule ``handler(engine, *args)`` (``at`` without the table lookup, for hot paths).
+
+        For the engine's own worker events: an event that acts on a workflow from elsewhere goes
+        through ``at``, which first makes any poll folded in that workflow visible."""
         if time < self.now:
             time = self.now
         self._seq += 1

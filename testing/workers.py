@@ -46,10 +46,12 @@ def offer(eng: Engine, wf: Workflow, task: Task) -> None:
     seq = eng._seq - 1
     task.update_seq = seq + 1
     polled = task.visible_at + step.queue_wait_ms
-    if polled < eng.now:
+    late = polled < eng.now  # a poll put off to now: not folded (_unfold recomputes the time)
+    if late:
         polled = eng.now
     if (
         eng.folding
+        and not late
         and mocked
         and step.responds
         and step.execution_ms < task.task_def["_fold_within"]
@@ -153,7 +155,7 @@ def _unfold(eng: Engine, wf: Workflow, task: Task) -> None:
     task.fold_seq = 0
     wf.fold = None
     step = task.worker_state
-    polled = task.visible_at + step.queue_wait_ms  # (offer folds no poll it had to put off)
+    polled = task.visible_at + step.queue_wait_ms  # as in offer (which folds no late poll)
     if (polled, seq) > (eng.now, eng._cur_seq):  # still ahead: an event of its own
         heapq.heappush(eng._heap, (polled, seq, on_unfolded_poll, (wf, task, step)))
     else:  # already past (it would have run before the current event): apply it now
