@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from testing.coverage.session import CoverageSession
 
 _COVERAGE: pytest.StashKey[CoverageSession] = pytest.StashKey()
+_OBSERVED: pytest.StashKey[list[Any]] = pytest.StashKey()  # an item's runs (with coverage)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -75,12 +76,28 @@ def flowdsl_sim() -> Any:
     return Simulator()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, None]:
+    """With ``--flowdsl-cov``: note every run a Simulator finishes while the test runs (those of
+    Simulators the test creates itself included)."""
+    if item.config.stash.get(_COVERAGE, None) is None:
+        yield
+        return
+    from testing.simulator import observe_runs
+
+    observed: list[Any] = []
+    item.stash[_OBSERVED] = observed
+    with observe_runs(observed.append):
+        yield
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_teardown(item: pytest.Item) -> None:
-    """With ``--flowdsl-cov``: count the runs of the test's simulators."""
+    """With ``--flowdsl-cov``: count the runs the test made."""
     state = item.config.stash.get(_COVERAGE, None)
     if state is not None:
-        state.record_item(item)
+        observed: list[Any] = item.stash.get(_OBSERVED, [])
+        state.record_item(item, observed)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

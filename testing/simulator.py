@@ -8,8 +8,9 @@ the real ``@task`` functions, which see the simulated time through freezegun.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from contextlib import ExitStack
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,25 @@ from flowdsl.errors import Problem
 from testing.engine import Engine, SimulationError
 from testing.mocks import MockBuilder, Mocks
 
-__all__ = ["DEFAULT_START", "Run", "SimulationError", "Simulator", "TaskView"]
+__all__ = ["DEFAULT_START", "Run", "SimulationError", "Simulator", "TaskView", "observe_runs"]
+
+#: Who is told of each finished run, in this context (observe_runs); empty unless someone asked.
+_OBSERVERS: ContextVar[tuple[Callable[[Run], None], ...]] = ContextVar(
+    "flowdsl_run_observers", default=()
+)
+
+
+@contextmanager
+def observe_runs(observer: Callable[[Run], None]) -> Iterator[None]:
+    """Call ``observer(run)`` for every run any Simulator finishes inside the ``with`` block
+    (in this context: thread or task). The pytest plugin's coverage uses it to count the runs
+    of Simulators a test creates itself."""
+    token = _OBSERVERS.set((*_OBSERVERS.get(), observer))
+    try:
+        yield
+    finally:
+        _OBSERVERS.reset(token)
+
 
 DEFAULT_START = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -288,6 +307,8 @@ class Simulator:
         children = tuple(wf.to_json() for wf in engine.all_workflows() if wf is not root)
         result = Run(root.to_json(), children, start_ms, self.mocks.snapshot())
         self.runs.append(result)
+        for observer in _OBSERVERS.get():
+            observer(result)
         return result
 
     def _definition(self, target: Any) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import os
 import weakref
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from testing.coverage.data import CoverageData
 from testing.coverage.report import branch_percent, rows, terminal_lines, write_html
+
+if TYPE_CHECKING:
+    from testing.simulator import Run
 
 __all__ = ["FAIL_UNDER_EXIT", "CoverageSession"]
 
@@ -58,15 +62,21 @@ class CoverageSession:
             for stale in self.parallel_files():
                 stale.unlink()
 
-    def record_item(self, item: pytest.Item) -> None:
-        """Count the runs of every Simulator the test received as a fixture value."""
+    def record_item(self, item: pytest.Item, observed: Sequence[Run] = ()) -> None:
+        """Count the runs the test made: ``observed`` (every run finished while the test
+        function ran, whichever Simulator made it), and any other run of a Simulator the test
+        received as a fixture value (made while fixtures were set up)."""
         from testing.simulator import Simulator
 
+        counted = {id(run) for run in observed}
+        for run in observed:
+            self.data.add_run(run)
         for value in getattr(item, "funcargs", {}).values():
             if isinstance(value, Simulator):
                 done = self._seen.get(value, 0)
                 for run in value.runs[done:]:
-                    self.data.add_run(run)
+                    if id(run) not in counted:
+                        self.data.add_run(run)
                 self._seen[value] = len(value.runs)
 
     def finish(self, session: pytest.Session) -> None:

@@ -248,6 +248,36 @@ def test_plugin_reports_and_fails_under(pytester: pytest.Pytester) -> None:
     )
 
 
+BODY_TEST = f"""
+from testing.simulator import Simulator
+
+SHAPES = {json.dumps(SHAPES)}
+
+def make():
+    sim = Simulator()
+    for ref in ("in_a", "in_default", "left", "right", "body"):
+        sim.mock(ref).completes({{}})
+    return sim
+
+def test_made_in_the_body():
+    assert make().run(SHAPES, {{"kind": "a", "times": 2}}).status == "COMPLETED"
+
+def test_fixture_and_body(flowdsl_sim):
+    for ref in ("in_a", "in_default", "left", "right", "body"):
+        flowdsl_sim.mock(ref).completes({{}})
+    flowdsl_sim.run(SHAPES, {{"kind": "b", "times": 2}})
+    make().run(SHAPES, {{"kind": "zz", "times": 2}})
+"""
+
+
+def test_plugin_counts_simulators_made_in_the_test_body(pytester: pytest.Pytester) -> None:
+    """Runs of a Simulator() made inside a test count; a fixture's runs count once."""
+    pytester.makepyfile(BODY_TEST)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--flowdsl-cov")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["shapes v3 * 3 * 9/9 100% * 6/6 100%*"])
+
+
 def test_plugin_writes_html(pytester: pytest.Pytester) -> None:
     """--flowdsl-cov-html writes an index and a page per workflow with its coloured diagram."""
     pytester.makepyfile(PLUGIN_TEST)
@@ -333,3 +363,17 @@ def test_html_pages_are_deterministic_and_grey_what_never_ran(tmp_path: Path) ->
     assert overlay.edges[("route", "default")] != overlay.edges[("route", "a")]
     assert "<svg" in html
     assert html.count('class="status" style="background: #c4493a"') == 3  # b, default, in_default
+
+
+def test_observers_see_the_runs_finished_inside_their_block() -> None:
+    from testing.simulator import observe_runs
+
+    outer: list[Any] = []
+    inner: list[Any] = []
+    with observe_runs(outer.append):
+        first = sim().run(SHAPES, {"kind": "a", "times": 1})
+        with observe_runs(inner.append):
+            second = sim().run(SHAPES, {"kind": "b", "times": 1})
+    sim().run(SHAPES, {"kind": "a", "times": 1})  # after both blocks: nobody is told
+    assert outer == [first, second]
+    assert inner == [second]
