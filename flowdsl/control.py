@@ -221,22 +221,9 @@ def dynamic_fork(
                 hint="Pass e.g. formats.output['inputs'] where that task returns a list of dicts.",
             )
         )
-    fork_ref = tracer.new_ref(base, ref, where)
-    join = tracer.new_ref(f"{fork_ref}_join", join_ref, where)
-    tracer.add(
-        DynamicFork(
-            fork_ref,
-            where,
-            _options(optional=optional),
-            params,
-            join,
-            spec,
-            task_fn if spec is None else None,
-            name,
-            join_name,
-        )
-    )
-    return Handle(join, "JOIN")
+    names = (base, ref, join_ref, name, join_name)
+    child = task_fn if spec is None else None
+    return _add_dynamic_fork(tracer, where, names, optional, params, task_spec=spec, child=child)
 
 
 def dynamic_fork_tasks(
@@ -313,21 +300,35 @@ def dynamic_fork_tasks(
         str(tasks_param): list(tasks) if isinstance(tasks, tuple) else tasks,
         str(inputs_param): inputs,
     }
-    fork_ref = tracer.new_ref("dynamic_fork", ref, where)
+    names = ("dynamic_fork", ref, join_ref, name, join_name)
+    return _add_dynamic_fork(
+        tracer,
+        where,
+        names,
+        optional,
+        params,
+        tasks_param=str(tasks_param),
+        inputs_param=str(inputs_param),
+    )
+
+
+def _add_dynamic_fork(
+    tracer: _trace.Tracer,
+    where: SourceLocation,
+    names: tuple[str, str | None, str | None, str | None, str | None],
+    optional: bool | None,
+    params: dict[str, Any],
+    **fields: Any,
+) -> Handle[dict[str, Any]]:
+    """Add a DynamicFork step (``names``: base, ref, join_ref, name, join_name) to the trace."""
+    base, ref, join_ref, name, join_name = names
+    fork_ref = tracer.new_ref(base, ref, where)
     join = tracer.new_ref(f"{fork_ref}_join", join_ref, where)
+    options = _options(optional=optional)
+    fields.setdefault("task_spec", None)
     tracer.add(
         DynamicFork(
-            fork_ref,
-            where,
-            _options(optional=optional),
-            params,
-            join,
-            None,
-            None,
-            name,
-            join_name,
-            str(tasks_param),
-            str(inputs_param),
+            fork_ref, where, options, params, join, name=name, join_name=join_name, **fields
         )
     )
     return Handle(join, "JOIN")

@@ -368,7 +368,9 @@ def test_many_workflows_in_one_engine_run_the_same_both_ways(seed: int) -> None:
     assert folded.events_run < unfolded.events_run
 
 
-def _one_task(fast: bool, inject: Callable[[Engine, str], None]) -> tuple[dict[str, Any], Engine]:
+def _one_task(
+    fast: bool, inject: Callable[[Engine, str], None], until: int | None = None
+) -> tuple[dict[str, Any], Engine]:
     """One worker task polled at 1 s and answering at 6 s; ``inject`` schedules more."""
     definition = {
         "name": "one",
@@ -381,7 +383,7 @@ def _one_task(fast: bool, inject: Callable[[Engine, str], None]) -> tuple[dict[s
     engine = Engine(start_ms=0, mocks=mocks, fast_path=fast)
     wf = engine.start_workflow(definition, {})
     inject(engine, wf.workflow_id)
-    engine.run()
+    engine.run(until=until)
     return wf.to_json(), engine
 
 
@@ -419,22 +421,11 @@ def test_a_folded_poll_still_ahead_becomes_an_event_again() -> None:
 
 
 def test_a_run_that_stops_between_a_poll_and_its_update_shows_the_poll() -> None:
-    def stop_at_3s(fast: bool) -> dict[str, Any]:
-        definition = {
-            "name": "one",
-            "version": 1,
-            "tasks": [{"name": "work", "taskReferenceName": "work", "type": "SIMPLE"}],
-        }
-        mocks = Mocks.from_conductor(
-            {"work": [{"status": "COMPLETED", "queueWaitTime": 1000, "executionTime": 5000}]}
-        )
-        engine = Engine(start_ms=0, mocks=mocks, fast_path=fast)
-        wf = engine.start_workflow(definition, {})
-        engine.run(until=3000)
-        return wf.to_json()
+    def nothing(engine: Engine, wf_id: str) -> None:
+        return None
 
-    fast = stop_at_3s(True)
-    assert fast == stop_at_3s(False)
+    fast, _ = _one_task(True, nothing, until=3000)
+    assert fast == _one_task(False, nothing, until=3000)[0]
     assert (fast["tasks"][0]["status"], fast["tasks"][0]["startTime"]) == ("IN_PROGRESS", 1000)
 
 
