@@ -224,7 +224,8 @@ class ConductorEmitter:
         if options.task_definition is not None:
             spec = TaskSpec(str(task["name"]), options.task_definition, step.location)
             inline_def = task_def_of(spec, (), None, self, system=task["type"] != "SIMPLE")
-            del inline_def["inputKeys"]
+            if "inputKeys" not in options.task_definition:
+                del inline_def["inputKeys"]
             task["taskDefinition"] = inline_def
         return task
 

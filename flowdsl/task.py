@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from flowdsl import _trace
@@ -212,13 +212,20 @@ class TaskFunction(Generic[P, R]):
         start_delay: int | Any = None,
         retry_count: int | None = None,
         description: str | None = None,
+        task_def: Mapping[str, Any] | None = None,
     ) -> Callable[P, Handle[R]]:
         """Per-call settings; returns a callable taking the task's inputs.
 
         Example: ``convert_resize.options(ref="resize_jpg", optional=True)(file, "jpg", 300, 300)``.
+        ``task_def=dict(retry_count=..., ...)`` (the ``@task`` option names) embeds a TaskDef in
+        this call's WorkflowTask (``taskDefinition``): Conductor then uses it instead of the
+        registered one, for this call only.
         """
         try:
             delay = None if start_delay is None else duration_seconds(start_delay, "start_delay")
+            inline = (
+                None if task_def is None else coerce_options(task_def, TASK_DEF_OPTIONS, "task_def")
+            )
         except OptionError as err:
             raise OptionError(str(err), caller_location()) from None
         opts = CallOptions(
@@ -227,6 +234,7 @@ class TaskFunction(Generic[P, R]):
             start_delay=delay,
             retry_count=retry_count,
             description=description,
+            task_definition=inline,
         )
 
         def call(*args: P.args, **kwargs: P.kwargs) -> Handle[R]:

@@ -159,7 +159,9 @@ Both sides go through `compiler.codegen.normalise_workflow_def` before they are 
   the script Conductor builds from it, `function scriptFun(){<scriptExpression>} scriptFun();`;
   `workflowTaskType` equal to `type` is dropped;
 - drops the fields the server keeps about a stored copy: `createTime`, `updateTime`,
-  `createdBy`, `updatedBy`, `ownerApp`, `accessPolicy` (also inside inline `taskDefinition`s);
+  `createdBy`, `updatedBy`, `ownerApp`, `accessPolicy` (also inside inline `taskDefinition`s,
+  which also lose their null fields and the fields that hold their default, as
+  conductor-semantics.md §1.4 lists them: to Conductor, neither differs from a missing field);
 - fills in Conductor's defaults for missing workflow fields: `inputParameters: []`,
   `outputParameters: {}`, `schemaVersion: 2`, `restartable: true`,
   `workflowStatusListenerEnabled: false`, `timeoutSeconds: 0`, `timeoutPolicy: ALERT_ONLY`;

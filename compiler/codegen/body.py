@@ -160,7 +160,7 @@ class BodyWriter:
             return [one]
         pad = " " * (indent + 4)
         opener = f"{' ' * indent}{head}{fn}("
-        if len(opener) > WIDTH and fn.endswith(")") and ".options(" in fn:
+        if (len(opener) > WIDTH or "\n" in fn) and fn.endswith(")") and ".options(" in fn:
             # task.options(...)(...): the options go one per line first, as ruff formats them
             name, _, options = fn[:-1].partition(".options(")
             fn = f"{name}.options(\n" + "".join(f"{pad}{o},\n" for o in _split_args(options))
@@ -301,9 +301,14 @@ class BodyWriter:
         name = task.get("name")
         if not isinstance(name, str) or not name:
             raise _Raw("its name is not a string")
+        inline = "taskDefinition" in task
         opts = self.common(
-            task, ("optional", "permissive", "startDelay", "retryCount", "description"), frozenset()
+            task,
+            ("optional", "permissive", "startDelay", "retryCount", "description"),
+            frozenset({"taskDefinition"}) if inline else frozenset(),
         )
+        if inline:
+            opts.append(self.inline_task_def(task, indent))
         params = task.get("inputParameters") or {}
         fn = self.module.task_function(name, params)
         ref = str(task["taskReferenceName"])
@@ -312,6 +317,35 @@ class BodyWriter:
         args = self.kwargs(params, scope, indent, frozenset())
         callee = f"{fn}.options({', '.join(opts)})" if opts else fn
         return self.call(callee, args, indent, self.assign(ref, scope))
+
+    def inline_task_def(self, task: dict[str, Any], indent: int) -> str:
+        """``task_def=dict(...)`` for a worker task's inline ``taskDefinition`` (or _Raw)."""
+        from compiler.codegen.normalise import SERVER_FIELDS
+        from flowdsl.spec import TASK_DEF_OPTIONS, OptionError, coerce_options
+
+        td = task["taskDefinition"]
+        if not isinstance(td, dict) or td.get("name") != task["name"]:
+            raise _Raw("its taskDefinition is not an object named after the task")
+        options = {field: option for option, (field, _) in TASK_DEF_OPTIONS.items()}
+        literal = self.module.scope(frozenset(), literal=True)
+        args: list[str] = []
+        for key, value in td.items():
+            if key == "name" or key in SERVER_FIELDS or value is None:
+                continue
+            option = options.get(key)
+            try:
+                if option is None:
+                    raise OptionError(key)
+                coerce_options({option: value}, TASK_DEF_OPTIONS, "task_def")
+            except OptionError:
+                raise _Raw(f"its taskDefinition field '{key}' has no task_def option") from None
+            args.append(f"{option}={render_value(value, literal, indent + 8, len(option) + 1)}")
+        one = f"task_def=dict({', '.join(args)})"
+        if indent + 4 + len(one) + 1 <= WIDTH and "\n" not in one:
+            return one
+        # one option per line, as ruff formats it inside the .options(...) call (see call)
+        items = "".join(f"{' ' * (indent + 8)}{arg},\n" for arg in args)
+        return f"task_def=dict(\n{items}{' ' * (indent + 4)})"
 
     # -- system tasks ------------------------------------------------------------------------
     def system(

@@ -26,6 +26,27 @@ __all__ = [
 #: WorkflowDef fields the server fills in; they describe a stored copy, not the workflow.
 SERVER_FIELDS = ("createTime", "updateTime", "createdBy", "updatedBy", "ownerApp", "accessPolicy")
 
+#: TaskDef fields and the value a TaskDef without them has (conductor-semantics.md §1.4): an
+#: inline TaskDef is compared without them.
+_TASK_DEF_DEFAULTS: dict[str, Any] = {
+    "retryCount": 3,
+    "retryLogic": "FIXED",
+    "retryDelaySeconds": 60,
+    "backoffScaleFactor": 1,
+    "maxRetryDelaySeconds": 0,
+    "backoffJitterMs": 0,
+    "timeoutSeconds": 0,
+    "responseTimeoutSeconds": 3600,
+    "totalTimeoutSeconds": 0,
+    "timeoutPolicy": "TIME_OUT_WF",
+    "rateLimitPerFrequency": 0,
+    "rateLimitFrequencyInSeconds": 1,
+    "inputKeys": [],
+    "outputKeys": [],
+    "inputTemplate": {},
+    "runtimeMetadata": [],
+}
+
 #: WorkflowDef fields and the value Conductor uses when the field is missing.
 WORKFLOW_DEFAULTS: dict[str, Any] = {
     "inputParameters": [],
@@ -216,7 +237,15 @@ def _normal_task(task: Any) -> Any:
         if is_default and not (key == "joinOn" and task.get("type") in _JOINS):
             continue
         if key == "taskDefinition" and isinstance(value, dict):
-            value = {k: v for k, v in value.items() if k not in SERVER_FIELDS}
+            # A null field of a TaskDef is an unset one (a Java null), and an unset field has
+            # its default: neither is compared.
+            value = {
+                k: v
+                for k, v in value.items()
+                if k not in SERVER_FIELDS
+                and v is not None
+                and not (k in _TASK_DEF_DEFAULTS and _TASK_DEF_DEFAULTS[k] == v)
+            }
         out[key] = value
     if out.get("type") in _JOINS and "joinOn" not in out:
         out["joinOn"] = []  # a JOIN always has a joinOn list (empty after a dynamic fork)

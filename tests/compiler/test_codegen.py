@@ -570,9 +570,39 @@ def test_missing_type_schema_v1_and_server_fields() -> None:
     assert "who=customer" in source and 'r=c.output["receipt"]' in source
 
 
-def test_inline_task_definition_is_kept_on_a_raw_task() -> None:
+def test_inline_task_definition_becomes_task_def() -> None:
     task = simple("c") | {"taskDefinition": {"name": "charge", "retryCount": 9, "createTime": 5}}
     source = assert_round_trips(wf(task))
+    assert 'charge.options(ref="c", task_def=dict(retry_count=9))()' in source
+
+
+def test_a_long_inline_task_definition_gets_one_option_per_line() -> None:
+    task = simple("c", amount="${workflow.input.amount}") | {
+        "taskDefinition": {
+            "name": "charge",
+            "description": "charges the card of the customer",
+            "retryCount": 5,
+            "retryLogic": "EXPONENTIAL_BACKOFF",
+            "timeoutSeconds": 300,
+            "responseTimeoutSeconds": 120,
+            "inputKeys": ["amount"],
+        }
+    }
+    source = assert_round_trips(wf(task, inputParameters=["amount"]))
+    assert (
+        "    charge.options(\n"
+        '        ref="c",\n'
+        "        task_def=dict(\n"
+        '            description="charges the card of the customer",\n'
+        "            retry_count=5,\n"
+    ) in source
+    assert '            input_keys=["amount"],\n        ),\n    )(\n' in source
+
+
+def test_inline_task_definition_of_another_name_stays_raw() -> None:
+    task = simple("c") | {"taskDefinition": {"name": "other", "retryCount": 9}}
+    source = assert_round_trips(wf(task))
+    assert "its taskDefinition is not an object named after the task" in source
     assert '"retryCount": 9' in source
 
 

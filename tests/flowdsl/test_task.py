@@ -296,6 +296,40 @@ def test_call_options_do_not_change_the_taskdef() -> None:
     assert compile_workflow(wf).task_defs[0]["retryCount"] == 3
 
 
+def test_call_option_task_def_embeds_a_taskdef_for_that_call() -> None:
+    """.options(task_def=...) writes an inline taskDefinition (Conductor's defaults spelled out);
+    the simulator then runs that call with it (here: 1 retry, not the registered 3)."""
+    from testing.simulator import Simulator
+
+    @workflow
+    def wf() -> None:
+        convert.options(task_def=dict(retry_count=1, retry_delay_seconds=5))("a")
+
+    compiled = compile_workflow(wf)
+    inline = compiled.workflow_def["tasks"][0]["taskDefinition"]
+    assert inline["name"] == "convert"
+    assert (inline["retryCount"], inline["retryDelaySeconds"]) == (1, 5)
+    assert inline["responseTimeoutSeconds"] == 3600  # Conductor's default, written out
+    assert compiled.task_defs[0]["retryCount"] == 3  # the registered TaskDef is unchanged
+    sim = Simulator()
+    sim.mock("convert").fails(times=5)
+    run = sim.run(compiled)
+    assert run.status == "FAILED"
+    assert run.task("convert").attempts == 2
+    assert run.duration == timedelta(seconds=5)
+
+
+def test_call_option_task_def_names_its_mistakes() -> None:
+    with pytest.raises(FlowError, match="task_def has no option 'retries'") as info:
+
+        @workflow
+        def wf() -> None:
+            convert.options(task_def=dict(retries=1))("a")  # bad task_def
+
+        compile_workflow(wf)
+    assert info.value.location is not None and info.value.location.line == line_of("bad task_def")
+
+
 # -- arguments ----------------------------------------------------------------------------------
 
 
